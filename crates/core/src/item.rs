@@ -1,0 +1,211 @@
+//! The item format, version 1 (documented in `docs/item-format.md`).
+
+use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
+
+use crate::hash::sha256_parts;
+
+pub const ITEM_FORMAT_VERSION: u32 = 1;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Kind {
+    /// Exactly one correct option.
+    Single,
+    /// Two or more correct options; correct only when the chosen set equals the key.
+    Multi,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Single => "single",
+            Kind::Multi => "multi",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Low,
+    Medium,
+    High,
+    Critical,
+}
+
+impl Severity {
+    pub const ALL: [Severity; 4] = [Severity::Low, Severity::Medium, Severity::High, Severity::Critical];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Low => "low",
+            Severity::Medium => "medium",
+            Severity::High => "high",
+            Severity::Critical => "critical",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Severity> {
+        Severity::ALL.into_iter().find(|severity| severity.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Split {
+    Test,
+    Train,
+    Dev,
+}
+
+impl Split {
+    pub const ALL: [Split; 3] = [Split::Test, Split::Train, Split::Dev];
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Split::Test => "test",
+            Split::Train => "train",
+            Split::Dev => "dev",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Split> {
+        Split::ALL.into_iter().find(|split| split.as_str() == text)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lang {
+    Zh,
+    En,
+}
+
+impl Lang {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lang::Zh => "zh",
+            Lang::En => "en",
+        }
+    }
+    pub fn parse(text: &str) -> Option<Lang> {
+        match text {
+            "zh" => Some(Lang::Zh),
+            "en" => Some(Lang::En),
+            _ => None,
+        }
+    }
+}
+
+/// One language's text of an item.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ItemText {
+    pub stem: String,
+    pub options: Vec<String>,
+    #[serde(default)]
+    pub explanation: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Item {
+    pub id: String,
+    pub dimension: String,
+    #[serde(default)]
+    pub topic: String,
+    pub kind: Kind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub zh: Option<ItemText>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub en: Option<ItemText>,
+    pub answer: Vec<usize>,
+    pub severity: Severity,
+    pub difficulty: u8,
+    #[serde(default)]
+    pub references: Vec<String>,
+    pub split: Split,
+    pub source: String,
+    pub version: u32,
+}
+
+impl Item {
+    pub fn text(&self, lang: Lang) -> Option<&ItemText> {
+        match lang {
+            Lang::Zh => self.zh.as_ref(),
+            Lang::En => self.en.as_ref(),
+        }
+    }
+
+    pub fn languages(&self) -> Vec<Lang> {
+        [Lang::Zh, Lang::En].into_iter().filter(|lang| self.text(*lang).is_some()).collect()
+    }
+
+    pub fn n_options(&self) -> usize {
+        self.zh.as_ref().or(self.en.as_ref()).map_or(0, |text| text.options.len())
+    }
+
+    pub fn is_imported(&self) -> bool {
+        self.source.starts_with("imported:")
+    }
+
+    /// Content hash over the normalised stems, options, kind and answer of both languages.
+    /// Explanations, topic and metadata are left out on purpose: fixing a typo in an
+    /// explanation does not make a new item, while changing what the model sees does.
+    pub fn content_hash(&self) -> String {
+        let mut parts: Vec<Vec<u8>> = vec![b"item-v1".to_vec(), self.kind.as_str().as_bytes().to_vec()];
+        for lang in [Lang::Zh, Lang::En] {
+            if let Some(text) = self.text(lang) {
+                parts.push(lang.as_str().as_bytes().to_vec());
+                parts.push(normalise(&text.stem).into_bytes());
+                for option in &text.options {
+                    parts.push(normalise(option).into_bytes());
+                }
+            }
+        }
+        let answer: Vec<String> = self.answer.iter().map(|index| index.to_string()).collect();
+        parts.push(answer.join(",").into_bytes());
+        sha256_parts(parts.iter().map(|part| part.as_slice()))
+    }
+}
+
+/// NFKC, trimmed, runs of whitespace collapsed to one space.
+pub fn normalise(text: &str) -> String {
+    let nfkc: String = text.nfkc().collect();
+    nfkc.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Item {
+        Item {
+            id: "E01-0001".into(),
+            dimension: "E01".into(),
+            topic: "t".into(),
+            kind: Kind::Single,
+            zh: Some(ItemText { stem: "问题".into(), options: vec!["甲".into(), "乙".into(), "丙".into(), "丁".into()], explanation: "因为".into() }),
+            en: Some(ItemText { stem: "Q".into(), options: vec!["a".into(), "b".into(), "c".into(), "d".into()], explanation: "because".into() }),
+            answer: vec![1],
+            severity: Severity::High,
+            difficulty: 2,
+            references: vec![],
+            split: Split::Test,
+            source: "authored".into(),
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn hash_ignores_explanation_and_whitespace_but_not_answer() {
+        let base = sample();
+        let mut edited = sample();
+        edited.zh.as_mut().unwrap().explanation = "另一个解释".into();
+        edited.en.as_mut().unwrap().stem = "  Q ".into();
+        assert_eq!(base.content_hash(), edited.content_hash());
+        let mut rekeyed = sample();
+        rekeyed.answer = vec![2];
+        assert_ne!(base.content_hash(), rekeyed.content_hash());
+    }
+
+    #[test]
+    fn normalise_folds_full_width() {
+        assert_eq!(normalise("Ｂ：  x"), "B: x");
+    }
+}

@@ -1,0 +1,1 @@
+//! Bank quality gates (filled in by the bank issue).

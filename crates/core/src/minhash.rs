@@ -1,0 +1,1 @@
+//! MinHash over character n-grams (filled in by the bank issue).
