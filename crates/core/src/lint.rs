@@ -1,1 +1,186 @@
-//! Bank quality gates (filled in by the bank issue).
+//! Bank quality gates (`medaudit bank lint`): the checks that keep a bank honest beyond its
+//! format. Each failure names the dimension, the measured value and the limit.
+
+use std::collections::BTreeMap;
+
+use crate::item::{Item, Kind, Lang};
+use crate::minhash::{near_duplicate_pairs, signature};
+use crate::prompt::LETTERS;
+use crate::stats::chi_square_sf;
+
+pub const KEY_BALANCE_ALPHA: f64 = 0.01;
+pub const MAX_LONGEST_KEY_SHARE: f64 = 0.35;
+pub const MAX_BASELINE_POINTS_ABOVE_CHANCE: f64 = 10.0;
+pub const NEAR_DUPLICATE_JACCARD: f64 = 0.6;
+pub const BANNED_OPTIONS: [&str; 8] = ["all of the above", "none of the above", "以上都是", "以上均不是", "以上都不是", "以上皆是", "以上均是", "以上全是"];
+
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct LintReport {
+    pub failures: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// Index of the longest option (in characters); ties go to the earlier one, as the baseline does.
+pub fn longest_index(options: &[String]) -> usize {
+    let mut best = 0;
+    for (index, option) in options.iter().enumerate() {
+        if option.chars().count() > options[best].chars().count() {
+            best = index;
+        }
+    }
+    best
+}
+
+/// Chi-square goodness of fit of key positions against uniform, where each item spreads its
+/// expected mass evenly over its own options. Returns (observed, expected, p).
+pub fn key_balance(items: &[&Item]) -> (Vec<u64>, Vec<f64>, f64) {
+    let mut observed = vec![0u64; LETTERS.len()];
+    let mut expected = vec![0f64; LETTERS.len()];
+    for item in items {
+        let n = item.n_options().clamp(1, LETTERS.len());
+        if let Some(&index) = item.answer.first() {
+            if index < LETTERS.len() {
+                observed[index] += 1;
+            }
+        }
+        for slot in expected.iter_mut().take(n) {
+            *slot += 1.0 / n as f64;
+        }
+    }
+    let mut statistic = 0.0;
+    let mut categories = 0;
+    for (observed, expected) in observed.iter().zip(&expected) {
+        if *expected > 0.0 {
+            statistic += (*observed as f64 - expected).powi(2) / expected;
+            categories += 1;
+        }
+    }
+    let p = if categories > 1 { chi_square_sf(statistic, (categories - 1) as f64) } else { 1.0 };
+    (observed, expected, p)
+}
+
+pub fn lint(items: &[Item]) -> LintReport {
+    let mut report = LintReport::default();
+    let mut by_dimension: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
+    for item in items {
+        by_dimension.entry(item.dimension.as_str()).or_default().push(item);
+    }
+    for (code, members) in &by_dimension {
+        let single: Vec<&Item> = members.iter().copied().filter(|item| item.kind == Kind::Single).collect();
+        if single.is_empty() {
+            continue;
+        }
+        let (observed, _, p) = key_balance(&single);
+        let observed_text: Vec<String> = observed.iter().enumerate().filter(|(index, count)| **count > 0 || *index < 4).map(|(index, count)| format!("{}={count}", LETTERS[index])).collect();
+        report.notes.push(format!("{code}: key positions {} (chi-square p={p:.3})", observed_text.join(" ")));
+        if p < KEY_BALANCE_ALPHA {
+            report.failures.push(format!("{code}: key letters are not uniform (chi-square p={p:.4} < {KEY_BALANCE_ALPHA}; {}); move keys to under-used positions", observed_text.join(" ")));
+        }
+        for lang in [Lang::Zh, Lang::En] {
+            let with_text: Vec<&Item> = single.iter().copied().filter(|item| item.text(lang).is_some()).collect();
+            if with_text.is_empty() {
+                continue;
+            }
+            let longest = with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count();
+            let share = longest as f64 / with_text.len() as f64;
+            if share > MAX_LONGEST_KEY_SHARE {
+                report.failures.push(format!("{code}: the key is the longest {} option in {:.0}% of single-answer items (limit {:.0}%); lengthen distractors or shorten keys", lang.as_str(), share * 100.0, MAX_LONGEST_KEY_SHARE * 100.0));
+            }
+        }
+    }
+    // Shortcut baselines over the whole bank, per language, on single-answer items.
+    let single: Vec<&Item> = items.iter().filter(|item| item.kind == Kind::Single).collect();
+    for lang in [Lang::Zh, Lang::En] {
+        let with_text: Vec<&Item> = single.iter().copied().filter(|item| item.text(lang).is_some()).collect();
+        if with_text.is_empty() {
+            continue;
+        }
+        let n = with_text.len() as f64;
+        let chance = with_text.iter().map(|item| 1.0 / item.n_options().max(1) as f64).sum::<f64>() / n * 100.0;
+        let first = with_text.iter().filter(|item| item.answer.first() == Some(&0)).count() as f64 / n * 100.0;
+        let longest = with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count() as f64 / n * 100.0;
+        report.notes.push(format!("{}: chance {chance:.1}%, first-option baseline {first:.1}%, longest-option baseline {longest:.1}%", lang.as_str()));
+        for (name, score) in [("first", first), ("longest", longest)] {
+            if score > chance + MAX_BASELINE_POINTS_ABOVE_CHANCE {
+                report.failures.push(format!("{} bank: the {name} baseline scores {score:.1}%, more than {MAX_BASELINE_POINTS_ABOVE_CHANCE} points above chance ({chance:.1}%)", lang.as_str()));
+            }
+        }
+    }
+    // Banned options and option-count agreement.
+    for item in items {
+        for lang in item.languages() {
+            if let Some(text) = item.text(lang) {
+                for option in &text.options {
+                    let lower = option.to_lowercase();
+                    if let Some(banned) = BANNED_OPTIONS.iter().find(|banned| lower.contains(*banned)) {
+                        report.failures.push(format!("{}: {} option says {banned:?}; write a real option instead", item.id, lang.as_str()));
+                    }
+                }
+            }
+        }
+        if let (Some(zh), Some(en)) = (&item.zh, &item.en) {
+            if zh.options.len() != en.options.len() {
+                report.failures.push(format!("{}: zh has {} options, en has {}", item.id, zh.options.len(), en.options.len()));
+            }
+        }
+    }
+    // Near-duplicate zh stems across the whole bank, every split.
+    let stems: Vec<(&Item, &str)> = items.iter().filter_map(|item| item.zh.as_ref().or(item.en.as_ref()).map(|text| (item, text.stem.as_str()))).collect();
+    let signatures: Vec<_> = stems.iter().map(|(_, stem)| signature(stem)).collect();
+    for (i, j, similarity) in near_duplicate_pairs(&signatures, NEAR_DUPLICATE_JACCARD) {
+        let (a, b) = (stems[i].0, stems[j].0);
+        report.failures.push(format!("{} ({}) and {} ({}): near-duplicate stems (estimated Jaccard {similarity:.2} ≥ {NEAR_DUPLICATE_JACCARD}); make one a different scenario or drop it", a.id, a.split.as_str(), b.id, b.split.as_str()));
+    }
+    report
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::item::{ItemText, Severity, Split};
+
+    fn item(index: usize, answer: usize, options: [&str; 4], stem: &str) -> Item {
+        Item {
+            id: format!("E01-{index:04}"),
+            dimension: "E01".into(),
+            topic: String::new(),
+            kind: Kind::Single,
+            zh: Some(ItemText { stem: stem.into(), options: options.iter().map(|o| o.to_string()).collect(), explanation: "x".into() }),
+            en: Some(ItemText { stem: stem.into(), options: options.iter().map(|o| o.to_string()).collect(), explanation: "x".into() }),
+            answer: vec![answer],
+            severity: Severity::Low,
+            difficulty: 1,
+            references: vec![],
+            split: Split::Test,
+            source: "authored".into(),
+            version: 1,
+        }
+    }
+
+    fn stem(index: usize) -> String {
+        // Distinct stems: a different number sequence each.
+        (0..12).map(|k| format!("{}", (index * 7919 + k * 104_729) % 100_003)).collect::<Vec<_>>().join("号病人")
+    }
+
+    #[test]
+    fn a_balanced_bank_passes() {
+        let items: Vec<Item> = (0..40).map(|index| item(index, index % 4, ["aa", "bb", "cc", "dd"], &stem(index))).collect();
+        let report = lint(&items);
+        assert!(report.failures.is_empty(), "{:#?}", report.failures);
+    }
+
+    #[test]
+    fn each_gate_fires() {
+        // Keys always first and always the longest option.
+        let mut items: Vec<Item> = (0..40).map(|index| item(index, 0, ["a much longer key option", "b", "c", "d"], &stem(index))).collect();
+        items.push(item(90, 1, ["x", "以上都是", "y", "z"], &stem(90)));
+        items.push(item(91, 2, ["x", "w", "y", "z"], &stem(0)));
+        let failures = lint(&items).failures.join("\n");
+        assert!(failures.contains("E01: key letters are not uniform"), "{failures}");
+        assert!(failures.contains("the key is the longest zh option"), "{failures}");
+        assert!(failures.contains("the first baseline scores"), "{failures}");
+        assert!(failures.contains("the longest baseline scores"), "{failures}");
+        assert!(failures.contains("E01-0090: zh option says \"以上都是\""), "{failures}");
+        assert!(failures.contains("E01-0000 (test) and E01-0091 (test): near-duplicate stems"), "{failures}");
+    }
+}
