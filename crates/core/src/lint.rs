@@ -31,6 +31,17 @@ pub fn longest_index(options: &[String]) -> usize {
     best
 }
 
+/// Index of the shortest option (in characters); ties go to the earlier one.
+pub fn shortest_index(options: &[String]) -> usize {
+    let mut best = 0;
+    for (index, option) in options.iter().enumerate() {
+        if option.chars().count() < options[best].chars().count() {
+            best = index;
+        }
+    }
+    best
+}
+
 /// Chi-square goodness of fit of key positions against uniform, where each item spreads its
 /// expected mass evenly over its own options. Returns (observed, expected, p).
 pub fn key_balance(items: &[&Item]) -> (Vec<u64>, Vec<f64>, f64) {
@@ -85,6 +96,12 @@ pub fn lint(items: &[Item]) -> LintReport {
             let share = longest as f64 / with_text.len() as f64;
             if share > MAX_LONGEST_KEY_SHARE {
                 report.failures.push(format!("{code}: the key is the longest {} option in {:.0}% of single-answer items (limit {:.0}%); lengthen distractors or shorten keys", lang.as_str(), share * 100.0, MAX_LONGEST_KEY_SHARE * 100.0));
+            }
+            // The mirror image: a bank whose keys are terse teaches "pick the shortest".
+            let shortest = with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&shortest_index(&text.options)))).count();
+            let share = shortest as f64 / with_text.len() as f64;
+            if share > MAX_LONGEST_KEY_SHARE {
+                report.failures.push(format!("{code}: the key is the shortest {} option in {:.0}% of single-answer items (limit {:.0}%); give some keys the detail distractors have", lang.as_str(), share * 100.0, MAX_LONGEST_KEY_SHARE * 100.0));
             }
         }
     }
