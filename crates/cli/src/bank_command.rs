@@ -110,8 +110,16 @@ fn stats(dir: PathBuf, json: bool) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let count = |map: &BTreeMap<String, usize>, key: &str| map.get(key).copied().unwrap_or(0);
-    println!("bank {}: {} items{}", dir.display(), items.len(), if n_problems > 0 { format!(" ({n_problems} invalid lines skipped; run `medaudit bank validate`)") } else { String::new() });
-    println!("{:<5} {:>5} | {:>4} {:>5} {:>3} | {:>6} {:>5} | {:>3} {:>3} {:>4} {:>4} | {:>3} {:>3} {:>3} | {:>4} {:>4} | key A/B/C/D/E", "dim", "items", "test", "train", "dev", "single", "multi", "low", "med", "high", "crit", "d1", "d2", "d3", "zh", "en");
+    println!(
+        "bank {}: {} items{}",
+        dir.display(),
+        items.len(),
+        if n_problems > 0 { format!(" ({n_problems} invalid lines skipped; run `medaudit bank validate`)") } else { String::new() }
+    );
+    println!(
+        "{:<5} {:>5} | {:>4} {:>5} {:>3} | {:>6} {:>5} | {:>3} {:>3} {:>4} {:>4} | {:>3} {:>3} {:>3} | {:>4} {:>4} | key A/B/C/D/E",
+        "dim", "items", "test", "train", "dev", "single", "multi", "low", "med", "high", "crit", "d1", "d2", "d3", "zh", "en"
+    );
     let mut rows: Vec<(String, &DimensionStats)> = per_dimension.iter().map(|(code, stats)| (code.clone(), stats)).collect();
     rows.push(("ALL".to_string(), &total));
     for (code, stats) in rows {

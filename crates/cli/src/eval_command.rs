@@ -131,7 +131,11 @@ fn fresh(config_path: Option<&Path>, args: &EvalArgs) -> anyhow::Result<Prepared
         None => file.split.as_deref().map(split_from).transpose()?.unwrap_or(SplitChoice::Test),
     };
     let dimensions = match args.dimensions.clone().or(file.dimensions.clone()) {
-        Some(list) => parse_dimension_list(&list).map_err(|unknown| anyhow!("--dimensions: unknown dimension {unknown:?}; use codes E01–E11 and S01–S09"))?.into_iter().map(str::to_string).collect(),
+        Some(list) => parse_dimension_list(&list)
+            .map_err(|unknown| anyhow!("--dimensions: unknown dimension {unknown:?}; use codes E01–E11 and S01–S09"))?
+            .into_iter()
+            .map(str::to_string)
+            .collect(),
         None => Vec::new(),
     };
     let header_args = if args.headers.is_empty() { file.headers.clone() } else { args.headers.clone() };
@@ -147,7 +151,12 @@ fn fresh(config_path: Option<&Path>, args: &EvalArgs) -> anyhow::Result<Prepared
         for problem in bank.problems.iter().take(10) {
             eprintln!("{problem}");
         }
-        bail!("the bank at {} has {} problem(s); fix them (`medaudit bank validate {}`) before evaluating", bank_dir.display(), bank.problems.len(), bank_dir.display());
+        bail!(
+            "the bank at {} has {} problem(s); fix them (`medaudit bank validate {}`) before evaluating",
+            bank_dir.display(),
+            bank.problems.len(),
+            bank_dir.display()
+        );
     }
     let all_items = bank.into_items();
     let (created_at, stamp) = utc_now();
@@ -179,11 +188,11 @@ fn fresh(config_path: Option<&Path>, args: &EvalArgs) -> anyhow::Result<Prepared
         extractor_version: EXTRACTOR_VERSION.to_string(),
         template_version: TEMPLATE_VERSION.to_string(),
     };
-    let items = select_items(&all_items, &settings);
+    let exemplars: Vec<_> = if settings.shots > 0 { all_items.iter().filter(|item| item.split == Split::Dev).cloned().collect() } else { Vec::new() };
+    let items = select_items(all_items, &settings);
     if items.is_empty() {
         bail!("no items match split {:?} and dimensions {:?} in {}", settings.split, settings.dimensions, bank_dir.display());
     }
-    let exemplars: Vec<_> = if settings.shots > 0 { all_items.iter().filter(|item| item.split == Split::Dev).cloned().collect() } else { Vec::new() };
     if settings.shots > 0 && exemplars.is_empty() {
         bail!("--shots {} needs dev-split items, and the bank has none", settings.shots);
     }
@@ -199,7 +208,16 @@ fn fresh(config_path: Option<&Path>, args: &EvalArgs) -> anyhow::Result<Prepared
     Ok((settings, headers, run_dir, items, exemplars))
 }
 
-fn execute(settings: RunSettings, model: Arc<dyn Model>, run_dir: PathBuf, items: Vec<medaudit_core::Item>, exemplars: Vec<medaudit_core::Item>, cache: Option<PathBuf>, quiet: bool) -> anyhow::Result<u8> {
+fn execute(
+    settings: RunSettings,
+    model: Arc<dyn Model>,
+    run_dir: PathBuf,
+    items: Vec<medaudit_core::Item>,
+    exemplars: Vec<medaudit_core::Item>,
+    cache: Option<PathBuf>,
+    quiet: bool,
+) -> anyhow::Result<u8> {
+    let items = Arc::new(items);
     let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().context("cannot start the async runtime")?;
     let progress = Arc::new(Progress::default());
     let stop = Arc::new(StopSignal::default());
@@ -261,7 +279,12 @@ fn execute(settings: RunSettings, model: Arc<dyn Model>, run_dir: PathBuf, items
     }
     if let Some(fatal) = outcome.fatal {
         eprintln!("medaudit: error: {fatal}");
-        eprintln!("medaudit: the run stopped; {} finished item(s) are kept in {}; resume with `medaudit eval --resume {}`", records.len(), run_dir.display(), run_dir.display());
+        eprintln!(
+            "medaudit: the run stopped; {} finished item(s) are kept in {}; resume with `medaudit eval --resume {}`",
+            records.len(),
+            run_dir.display(),
+            run_dir.display()
+        );
         return Err(Exit(2).into());
     }
     if outcome.interrupted {
@@ -269,7 +292,12 @@ fn execute(settings: RunSettings, model: Arc<dyn Model>, run_dir: PathBuf, items
         return Err(Exit(130).into());
     }
     if results.scores.overall.errors > 0 {
-        eprintln!("medaudit: {} item(s) failed after retries (see the Errors section of {}/report.html); `medaudit eval --resume {}` retries them", results.scores.overall.errors, run_dir.display(), run_dir.display());
+        eprintln!(
+            "medaudit: {} item(s) failed after retries (see the Errors section of {}/report.html); `medaudit eval --resume {}` retries them",
+            results.scores.overall.errors,
+            run_dir.display(),
+            run_dir.display()
+        );
         return Ok(1);
     }
     Ok(0)

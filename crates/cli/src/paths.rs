@@ -39,13 +39,11 @@ pub fn utc_now() -> (String, String) {
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + if month <= 2 { 1 } else { 0 };
     let (hour, minute, second) = (of_day / 3600, of_day % 3600 / 60, of_day % 60);
-    (
-        format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"),
-        format!("{year:04}{month:02}{day:02}-{hour:02}{minute:02}{second:02}"),
-    )
+    (format!("{year:04}-{month:02}-{day:02}T{hour:02}:{minute:02}:{second:02}Z"), format!("{year:04}{month:02}{day:02}-{hour:02}{minute:02}{second:02}"))
 }
 
 pub fn slug(text: &str) -> String {
-    let slug: String = text.chars().map(|character| if character.is_ascii_alphanumeric() || character == '.' || character == '-' { character } else { '-' }).collect();
+    let slug: String =
+        text.chars().map(|character| if character.is_ascii_alphanumeric() || character == '.' || character == '-' { character } else { '-' }).collect();
     slug.trim_matches('-').chars().take(60).collect()
 }

@@ -59,7 +59,10 @@ fn baselines_rotation_report_and_compare() {
     let first = temp.path().join("first");
     let random = temp.path().join("random");
     for (model, out) in [("baseline:first", &first), ("baseline:random", &random)] {
-        let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", model, "--out", out.to_str().unwrap(), "--quiet", "--rotate", "--shots", "1"], temp.path());
+        let output = medaudit(
+            &["eval", "--bank", bank.to_str().unwrap(), "--model", model, "--out", out.to_str().unwrap(), "--quiet", "--rotate", "--shots", "1"],
+            temp.path(),
+        );
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     }
     let results_first = results(&first);

@@ -57,7 +57,10 @@ fn eval_scores_caches_and_resumes_without_new_requests() {
 fn rate_limits_honour_retry_after_and_transient_errors_are_retried() {
     let temp = tempfile::tempdir().unwrap();
     let bank = write_bank(temp.path(), 5);
-    let behaviour = Behaviour { faults: [Fault::RateLimit(Some(1.0)), Fault::Status(500), Fault::Status(503), Fault::Malformed].into_iter().collect(), ..Default::default() };
+    let behaviour = Behaviour {
+        faults: [Fault::RateLimit(Some(1.0)), Fault::Status(500), Fault::Status(503), Fault::Malformed].into_iter().collect(),
+        ..Default::default()
+    };
     let server = start_in_background(behaviour).unwrap();
     let out = temp.path().join("run");
     let started = Instant::now();
@@ -102,7 +105,27 @@ fn a_hanging_server_times_out_per_item() {
     let bank = write_bank(temp.path(), 2);
     let server = start_in_background(Behaviour { always: Some(Fault::Hang), ..Default::default() }).unwrap();
     let out = temp.path().join("run");
-    let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", "openai:m", "--base-url", &server.base_url(), "--out", out.to_str().unwrap(), "--quiet", "--timeout", "1", "--max-retries", "0", "--dimensions", "E01"], &temp.path().join("cache"));
+    let output = medaudit(
+        &[
+            "eval",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--model",
+            "openai:m",
+            "--base-url",
+            &server.base_url(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--timeout",
+            "1",
+            "--max-retries",
+            "0",
+            "--dimensions",
+            "E01",
+        ],
+        &temp.path().join("cache"),
+    );
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let records = journal_lines(&out);
     assert_eq!(records.len(), 2);
@@ -156,7 +179,25 @@ fn replicas_share_the_load_and_reasoning_is_kept_apart() {
     let first = start_in_background(Behaviour { reasoning: true, latency: Duration::from_millis(5), ..Default::default() }).unwrap();
     let second = start_in_background(Behaviour { reasoning: true, latency: Duration::from_millis(5), ..Default::default() }).unwrap();
     let out = temp.path().join("run");
-    let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", "openai:m", "--base-url", &first.base_url(), "--base-url", &second.base_url(), "--out", out.to_str().unwrap(), "--quiet", "--lang", "both"], &temp.path().join("cache"));
+    let output = medaudit(
+        &[
+            "eval",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--model",
+            "openai:m",
+            "--base-url",
+            &first.base_url(),
+            "--base-url",
+            &second.base_url(),
+            "--out",
+            out.to_str().unwrap(),
+            "--quiet",
+            "--lang",
+            "both",
+        ],
+        &temp.path().join("cache"),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert_eq!(first.requests() + second.requests(), 72);
     assert!(first.requests() >= 20 && second.requests() >= 20, "{} / {}", first.requests(), second.requests());

@@ -16,7 +16,8 @@ fn sigkill_then_resume_equals_an_uninterrupted_run() {
     let server = start_in_background(Behaviour { latency: Duration::from_millis(40), ..Default::default() }).unwrap();
     let base_url = server.base_url();
     let killed = temp.path().join("killed");
-    let common_args = ["--bank", bank.to_str().unwrap(), "--model", "openai:m", "--base-url", &base_url, "--quiet", "--lang", "both", "--concurrency", "4", "--no-cache"];
+    let common_args =
+        ["--bank", bank.to_str().unwrap(), "--model", "openai:m", "--base-url", &base_url, "--quiet", "--lang", "both", "--concurrency", "4", "--no-cache"];
 
     let mut child = Command::new(env!("CARGO_BIN_EXE_medaudit"))
         .arg("eval")
@@ -72,7 +73,10 @@ fn a_torn_last_line_is_cut_before_resuming() {
     let temp = tempfile::tempdir().unwrap();
     let bank = write_bank(temp.path(), 5);
     let out = temp.path().join("run");
-    let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", "baseline:first", "--out", out.to_str().unwrap(), "--quiet"], &temp.path().join("cache"));
+    let output = medaudit(
+        &["eval", "--bank", bank.to_str().unwrap(), "--model", "baseline:first", "--out", out.to_str().unwrap(), "--quiet"],
+        &temp.path().join("cache"),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     // Drop the last record and leave half of it, as a kill in the middle of a write would.
     let text = std::fs::read_to_string(out.join("journal.jsonl")).unwrap();

@@ -58,6 +58,13 @@ impl ParsedBank {
             bank.items.extend(items);
             bank.problems.extend(problems);
         }
+        bank.check_duplicate_ids();
+        bank
+    }
+
+    /// Add problems for ids used more than once (across all files parsed so far).
+    pub fn check_duplicate_ids(&mut self) {
+        let bank = self;
         let mut first_seen: HashMap<&str, (&str, usize)> = HashMap::new();
         let mut duplicates = Vec::new();
         for located in &bank.items {
@@ -74,7 +81,6 @@ impl ParsedBank {
             }
         }
         bank.problems.extend(duplicates);
-        bank
     }
 
     pub fn into_items(self) -> Vec<Item> {
@@ -89,50 +95,55 @@ pub fn parse_file(label: &str, bytes: &[u8]) -> (Vec<LocatedItem>, Vec<Problem>)
     let mut problems = Vec::new();
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(bytes);
     for (index, raw_line) in bytes.split(|&byte| byte == b'\n').enumerate() {
-        let line_no = index + 1;
-        let raw_line = raw_line.strip_suffix(b"\r".as_slice()).unwrap_or(raw_line);
-        let problem = |field: &str, message: String| Problem {
-            file: label.to_string(),
-            line: line_no,
-            item_id: None,
-            field: field.to_string(),
-            message,
-        };
-        let text = match std::str::from_utf8(raw_line) {
-            Ok(text) => text,
-            Err(error) => {
-                problems.push(problem("", format!("bad UTF-8 at byte {}; save the file as UTF-8", error.valid_up_to())));
-                continue;
-            }
-        };
-        if text.trim().is_empty() {
-            continue;
-        }
-        let value: Value = match serde_json::from_str(text) {
-            Ok(value) => value,
-            Err(error) => {
-                problems.push(problem("", format!("malformed JSON at column {}: {error}", error.column())));
-                continue;
-            }
-        };
-        let mut line_problems = check_value(&value);
-        let item_id = value.get("id").and_then(Value::as_str).map(str::to_string);
-        if line_problems.is_empty() {
-            match serde_json::from_value::<Item>(value) {
-                Ok(item) => {
-                    line_problems.extend(check_item(&item));
-                    if line_problems.is_empty() {
-                        items.push(LocatedItem { file: label.to_string(), line: line_no, item });
-                    }
-                }
-                Err(error) => line_problems.push(("".into(), error.to_string())),
-            }
-        }
-        for (field, message) in line_problems {
-            problems.push(Problem { item_id: item_id.clone(), ..problem(&field, message) });
-        }
+        parse_line(label, index + 1, raw_line, &mut items, &mut problems);
     }
     (items, problems)
+}
+
+/// Parse one line (without its `\n`) of a bank file, for callers that stream large files.
+/// A UTF-8 byte-order mark at the start of line 1 is ignored.
+pub fn parse_line(label: &str, line_no: usize, raw_line: &[u8], items: &mut Vec<LocatedItem>, problems: &mut Vec<Problem>) {
+    let raw_line = if line_no == 1 { raw_line.strip_prefix(b"\xEF\xBB\xBF".as_slice()).unwrap_or(raw_line) } else { raw_line };
+    let raw_line = raw_line.strip_suffix(b"\r".as_slice()).unwrap_or(raw_line);
+    let problem = |field: &str, message: String| Problem { file: label.to_string(), line: line_no, item_id: None, field: field.to_string(), message };
+    let text = match std::str::from_utf8(raw_line) {
+        Ok(text) => text,
+        Err(error) => {
+            problems.push(problem("", format!("bad UTF-8 at byte {}; save the file as UTF-8", error.valid_up_to())));
+            return;
+        }
+    };
+    if text.trim().is_empty() {
+        return;
+    }
+    // Fast path: a well-formed item deserialises directly. Only a line that does not is
+    // parsed a second time as a generic value, to name the field that is wrong.
+    let (item_id, line_problems) = match serde_json::from_str::<Item>(text) {
+        Ok(item) => {
+            let line_problems = check_item(&item);
+            let item_id = Some(item.id.clone());
+            if line_problems.is_empty() {
+                items.push(LocatedItem { file: label.to_string(), line: line_no, item });
+            }
+            (item_id, line_problems)
+        }
+        Err(item_error) => match serde_json::from_str::<Value>(text) {
+            Err(error) => {
+                problems.push(problem("", format!("malformed JSON at column {}: {error}", error.column())));
+                return;
+            }
+            Ok(value) => {
+                let mut line_problems = check_value(&value);
+                if line_problems.is_empty() {
+                    line_problems.push(("".into(), item_error.to_string()));
+                }
+                (value.get("id").and_then(Value::as_str).map(str::to_string), line_problems)
+            }
+        },
+    };
+    for (field, message) in line_problems {
+        problems.push(Problem { item_id: item_id.clone(), ..problem(&field, message) });
+    }
 }
 
 /// Shape checks on the raw JSON, so a wrong field is named rather than reported as a serde
@@ -226,6 +237,31 @@ fn check_value(value: &Value) -> Vec<(String, String)> {
 /// Semantic checks on a parsed item.
 pub fn check_item(item: &Item) -> Vec<(String, String)> {
     let mut problems = Vec::new();
+    for (field, value) in [("id", &item.id), ("dimension", &item.dimension), ("source", &item.source)] {
+        if value.trim().is_empty() {
+            problems.push((field.to_string(), "empty".to_string()));
+        }
+    }
+    if !(1..=3).contains(&item.difficulty) {
+        problems.push(("difficulty".into(), "must be 1, 2 or 3".into()));
+    }
+    if item.version != ITEM_FORMAT_VERSION {
+        problems.push(("version".into(), format!("unsupported item format version {}; this medaudit reads version {ITEM_FORMAT_VERSION}", item.version)));
+    }
+    if item.zh.is_none() && item.en.is_none() {
+        problems.push(("zh".into(), "an item needs zh or en text (authored items need both)".into()));
+    }
+    for lang in item.languages() {
+        let Some(text) = item.text(lang) else { continue };
+        if text.stem.trim().is_empty() {
+            problems.push((format!("{}.stem", lang.as_str()), "empty text".into()));
+        }
+        for (index, option) in text.options.iter().enumerate() {
+            if option.trim().is_empty() {
+                problems.push((format!("{}.options[{index}]", lang.as_str()), "empty text".into()));
+            }
+        }
+    }
     if taxonomy::dimension(&item.dimension).is_none() {
         problems.push(("dimension".into(), format!("unknown dimension {:?}; use one of E01–E11, S01–S09", item.dimension)));
     }
@@ -266,7 +302,9 @@ pub fn check_item(item: &Item) -> Vec<(String, String)> {
         problems.push(("answer".into(), "repeats an index".into()));
     }
     match item.kind {
-        Kind::Single if item.answer.len() != 1 => problems.push(("answer".into(), format!("a single item needs exactly one index, found {}", item.answer.len()))),
+        Kind::Single if item.answer.len() != 1 => {
+            problems.push(("answer".into(), format!("a single item needs exactly one index, found {}", item.answer.len())))
+        }
         Kind::Multi if item.answer.len() < 2 => problems.push(("answer".into(), "a multi item needs two or more indices".into())),
         _ => {}
     }

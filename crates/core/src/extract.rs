@@ -143,8 +143,14 @@ fn hedge_regex() -> Option<&'static Regex> {
 fn negated(text: &str, start: usize) -> bool {
     let before: String = text[..start].chars().rev().take(6).collect::<Vec<_>>().into_iter().rev().collect();
     let before_lower = before.to_ascii_lowercase();
-    before.ends_with('不') || before.ends_with("不应") || before.ends_with("不能") || before.ends_with('别') || before.ends_with('非')
-        || before_lower.trim_end().ends_with("not") || before_lower.trim_end().ends_with("n't") || before_lower.trim_end().ends_with("never")
+    before.ends_with('不')
+        || before.ends_with("不应")
+        || before.ends_with("不能")
+        || before.ends_with('别')
+        || before.ends_with('非')
+        || before_lower.trim_end().ends_with("not")
+        || before_lower.trim_end().ends_with("n't")
+        || before_lower.trim_end().ends_with("never")
 }
 
 /// Extract the committed letters from a reply. `available` are the letters shown (e.g.

@@ -34,10 +34,7 @@ mod tests {
 
     #[test]
     fn parts_are_length_prefixed() {
-        assert_ne!(
-            sha256_parts([b"ab".as_slice(), b"c".as_slice()]),
-            sha256_parts([b"a".as_slice(), b"bc".as_slice()])
-        );
+        assert_ne!(sha256_parts([b"ab".as_slice(), b"c".as_slice()]), sha256_parts([b"a".as_slice(), b"bc".as_slice()]));
         assert_eq!(sha256_hex(b"").len(), 64);
     }
 }

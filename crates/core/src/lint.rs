@@ -82,26 +82,46 @@ pub fn lint(items: &[Item]) -> LintReport {
             continue;
         }
         let (observed, _, p) = key_balance(&single);
-        let observed_text: Vec<String> = observed.iter().enumerate().filter(|(index, count)| **count > 0 || *index < 4).map(|(index, count)| format!("{}={count}", LETTERS[index])).collect();
+        let observed_text: Vec<String> = observed
+            .iter()
+            .enumerate()
+            .filter(|(index, count)| **count > 0 || *index < 4)
+            .map(|(index, count)| format!("{}={count}", LETTERS[index]))
+            .collect();
         report.notes.push(format!("{code}: key positions {} (chi-square p={p:.3})", observed_text.join(" ")));
         if p < KEY_BALANCE_ALPHA {
-            report.failures.push(format!("{code}: key letters are not uniform (chi-square p={p:.4} < {KEY_BALANCE_ALPHA}; {}); move keys to under-used positions", observed_text.join(" ")));
+            report.failures.push(format!(
+                "{code}: key letters are not uniform (chi-square p={p:.4} < {KEY_BALANCE_ALPHA}; {}); move keys to under-used positions",
+                observed_text.join(" ")
+            ));
         }
         for lang in [Lang::Zh, Lang::En] {
             let with_text: Vec<&Item> = single.iter().copied().filter(|item| item.text(lang).is_some()).collect();
             if with_text.is_empty() {
                 continue;
             }
-            let longest = with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count();
+            let longest =
+                with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count();
             let share = longest as f64 / with_text.len() as f64;
             if share > MAX_LONGEST_KEY_SHARE {
-                report.failures.push(format!("{code}: the key is the longest {} option in {:.0}% of single-answer items (limit {:.0}%); lengthen distractors or shorten keys", lang.as_str(), share * 100.0, MAX_LONGEST_KEY_SHARE * 100.0));
+                report.failures.push(format!(
+                    "{code}: the key is the longest {} option in {:.0}% of single-answer items (limit {:.0}%); lengthen distractors or shorten keys",
+                    lang.as_str(),
+                    share * 100.0,
+                    MAX_LONGEST_KEY_SHARE * 100.0
+                ));
             }
             // The mirror image: a bank whose keys are terse teaches "pick the shortest".
-            let shortest = with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&shortest_index(&text.options)))).count();
+            let shortest =
+                with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&shortest_index(&text.options)))).count();
             let share = shortest as f64 / with_text.len() as f64;
             if share > MAX_LONGEST_KEY_SHARE {
-                report.failures.push(format!("{code}: the key is the shortest {} option in {:.0}% of single-answer items (limit {:.0}%); give some keys the detail distractors have", lang.as_str(), share * 100.0, MAX_LONGEST_KEY_SHARE * 100.0));
+                report.failures.push(format!(
+                    "{code}: the key is the shortest {} option in {:.0}% of single-answer items (limit {:.0}%); give some keys the detail distractors have",
+                    lang.as_str(),
+                    share * 100.0,
+                    MAX_LONGEST_KEY_SHARE * 100.0
+                ));
             }
         }
     }
@@ -115,11 +135,16 @@ pub fn lint(items: &[Item]) -> LintReport {
         let n = with_text.len() as f64;
         let chance = with_text.iter().map(|item| 1.0 / item.n_options().max(1) as f64).sum::<f64>() / n * 100.0;
         let first = with_text.iter().filter(|item| item.answer.first() == Some(&0)).count() as f64 / n * 100.0;
-        let longest = with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count() as f64 / n * 100.0;
+        let longest =
+            with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count() as f64 / n
+                * 100.0;
         report.notes.push(format!("{}: chance {chance:.1}%, first-option baseline {first:.1}%, longest-option baseline {longest:.1}%", lang.as_str()));
         for (name, score) in [("first", first), ("longest", longest)] {
             if score > chance + MAX_BASELINE_POINTS_ABOVE_CHANCE {
-                report.failures.push(format!("{} bank: the {name} baseline scores {score:.1}%, more than {MAX_BASELINE_POINTS_ABOVE_CHANCE} points above chance ({chance:.1}%)", lang.as_str()));
+                report.failures.push(format!(
+                    "{} bank: the {name} baseline scores {score:.1}%, more than {MAX_BASELINE_POINTS_ABOVE_CHANCE} points above chance ({chance:.1}%)",
+                    lang.as_str()
+                ));
             }
         }
     }

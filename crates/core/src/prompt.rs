@@ -62,12 +62,7 @@ pub fn rotation_order(n_options: usize, rotation: usize) -> Vec<usize> {
 
 /// Letters of the original answer indices under a display order, sorted.
 pub fn key_letters(answer: &[usize], order: &[usize]) -> String {
-    let mut letters: Vec<char> = order
-        .iter()
-        .enumerate()
-        .filter(|(_, original)| answer.contains(original))
-        .map(|(position, _)| LETTERS[position])
-        .collect();
+    let mut letters: Vec<char> = order.iter().enumerate().filter(|(_, original)| answer.contains(original)).map(|(position, _)| LETTERS[position]).collect();
     letters.sort_unstable();
     letters.into_iter().collect()
 }
@@ -182,8 +177,14 @@ mod tests {
             dimension: dimension.into(),
             topic: String::new(),
             kind,
-            zh: Some(ItemText { stem: "患者问题？".into(), options: vec!["甲".into(), "乙".into(), "丙".into(), "丁".into()], explanation: "解释".into() }),
-            en: Some(ItemText { stem: "Patient question?".into(), options: vec!["one".into(), "two".into(), "three".into(), "four".into()], explanation: "why".into() }),
+            zh: Some(ItemText {
+                stem: "患者问题？".into(), options: vec!["甲".into(), "乙".into(), "丙".into(), "丁".into()], explanation: "解释".into()
+            }),
+            en: Some(ItemText {
+                stem: "Patient question?".into(),
+                options: vec!["one".into(), "two".into(), "three".into(), "four".into()],
+                explanation: "why".into(),
+            }),
             answer,
             severity: Severity::Medium,
             difficulty: 1,

@@ -18,7 +18,11 @@ pub fn wilson(successes: u64, n: u64, z: f64) -> (f64, f64) {
     let denominator = 1.0 + z2 / n_f;
     let centre = (p + z2 / (2.0 * n_f)) / denominator;
     let half = z * ((p * (1.0 - p) / n_f + z2 / (4.0 * n_f * n_f)).sqrt()) / denominator;
-    ((centre - half).max(0.0), (centre + half).min(1.0))
+    // At the edges the exact bound is 0 or 1; floating point would land a hair inside and
+    // exclude the point estimate itself.
+    let low = if successes == 0 { 0.0 } else { (centre - half).max(0.0) };
+    let high = if successes == n { 1.0 } else { (centre + half).min(1.0) };
+    (low, high)
 }
 
 fn ln_choose(n: u64, k: u64) -> f64 {

@@ -3,7 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use medaudit_core::bank::ParsedBank;
+use std::io::{BufRead, BufReader};
+
+use medaudit_core::bank::{parse_line, ParsedBank};
 use medaudit_core::hash::sha256_parts;
 use medaudit_core::Item;
 
@@ -25,11 +27,8 @@ pub fn bank_files(dir: &Path) -> Result<Vec<PathBuf>, BankDirError> {
     let items_dir = dir.join("items");
     let folder = if items_dir.is_dir() { items_dir } else { dir.to_path_buf() };
     let entries = std::fs::read_dir(&folder).map_err(|source| BankDirError::Read { path: folder.clone(), source })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(Result::ok)
-        .map(|entry| entry.path())
-        .filter(|path| path.extension().is_some_and(|extension| extension == "jsonl"))
-        .collect();
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.extension().is_some_and(|extension| extension == "jsonl")).collect();
     files.sort();
     if files.is_empty() {
         return Err(BankDirError::Empty { path: folder });
@@ -37,15 +36,35 @@ pub fn bank_files(dir: &Path) -> Result<Vec<PathBuf>, BankDirError> {
     Ok(files)
 }
 
-/// Parse every file of a bank; problems are returned, not raised.
+/// Parse every file of a bank, line by line (a bank may be larger than memory would like to
+/// hold twice); problems are returned, not raised.
 pub fn load_bank(dir: &Path) -> Result<ParsedBank, BankDirError> {
     let files = bank_files(dir)?;
-    let mut contents = Vec::with_capacity(files.len());
+    let mut bank = ParsedBank::default();
     for path in &files {
-        let bytes = std::fs::read(path).map_err(|source| BankDirError::Read { path: path.clone(), source })?;
-        contents.push((path.display().to_string(), bytes));
+        let read_error = |source| BankDirError::Read { path: path.clone(), source };
+        let file = std::fs::File::open(path).map_err(read_error)?;
+        let mut reader = BufReader::with_capacity(1 << 16, file);
+        let label = path.display().to_string();
+        let mut line = Vec::new();
+        let mut line_no = 0;
+        loop {
+            line.clear();
+            if reader.read_until(b'\n', &mut line).map_err(read_error)? == 0 {
+                break;
+            }
+            line_no += 1;
+            if line.last() == Some(&b'\n') {
+                line.pop();
+            }
+            if line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            parse_line(&label, line_no, &line, &mut bank.items, &mut bank.problems);
+        }
     }
-    Ok(ParsedBank::parse_files(contents.iter().map(|(label, bytes)| (label.as_str(), bytes.as_slice()))))
+    bank.check_duplicate_ids();
+    Ok(bank)
 }
 
 /// A hash naming a bank version: over the sorted content hashes of its items.

@@ -134,7 +134,11 @@ pub fn read_journal(path: &Path) -> Result<(Vec<JournalRecord>, u64), JournalErr
             Err(error) => return Err(JournalError::Corrupt { path: path.to_path_buf(), line: line_no, message: error.to_string() }),
         };
         if record.v != JOURNAL_FORMAT_VERSION {
-            return Err(JournalError::Corrupt { path: path.to_path_buf(), line: line_no, message: format!("journal format version {} is not supported (this medaudit reads {JOURNAL_FORMAT_VERSION})", record.v) });
+            return Err(JournalError::Corrupt {
+                path: path.to_path_buf(),
+                line: line_no,
+                message: format!("journal format version {} is not supported (this medaudit reads {JOURNAL_FORMAT_VERSION})", record.v),
+            });
         }
         good_length = offset as u64;
         match position.get(&record.task_key) {
@@ -169,7 +173,8 @@ impl JournalWriter {
 
     pub fn append(&mut self, record: &JournalRecord) -> Result<(), JournalError> {
         self.buffer.clear();
-        serde_json::to_writer(&mut self.buffer, record).map_err(|error| JournalError::Write { path: self.path.clone(), source: std::io::Error::other(error) })?;
+        serde_json::to_writer(&mut self.buffer, record)
+            .map_err(|error| JournalError::Write { path: self.path.clone(), source: std::io::Error::other(error) })?;
         self.buffer.push(b'\n');
         self.file.write_all(&self.buffer).map_err(|source| JournalError::Write { path: self.path.clone(), source })
     }
@@ -203,7 +208,8 @@ impl RunDir {
     }
 
     pub fn write_settings(&self, settings: &RunSettings) -> Result<(), JournalError> {
-        let text = serde_json::to_string_pretty(settings).map_err(|error| JournalError::Write { path: self.path.join(SETTINGS_FILE), source: std::io::Error::other(error) })?;
+        let text = serde_json::to_string_pretty(settings)
+            .map_err(|error| JournalError::Write { path: self.path.join(SETTINGS_FILE), source: std::io::Error::other(error) })?;
         write_atomically(&self.path.join(SETTINGS_FILE), text.as_bytes())
     }
 
@@ -231,7 +237,11 @@ impl RunDir {
             if line.iter().all(u8::is_ascii_whitespace) {
                 continue;
             }
-            items.push(serde_json::from_slice(line).map_err(|error| JournalError::Corrupt { path: path.clone(), line: index + 1, message: error.to_string() })?);
+            items.push(serde_json::from_slice(line).map_err(|error| JournalError::Corrupt {
+                path: path.clone(),
+                line: index + 1,
+                message: error.to_string(),
+            })?);
         }
         Ok(items)
     }
@@ -243,12 +253,17 @@ impl RunDir {
 
     fn write_item_file(&self, name: &str, items: &[Item]) -> Result<(), JournalError> {
         let path = self.path.join(name);
-        let mut bytes = Vec::new();
+        let temporary = path.with_extension("tmp");
+        let write_error = |source| JournalError::Write { path: path.clone(), source };
+        let file = File::create(&temporary).map_err(write_error)?;
+        let mut writer = std::io::BufWriter::new(file);
         for item in items {
-            serde_json::to_writer(&mut bytes, item).map_err(|error| JournalError::Write { path: path.clone(), source: std::io::Error::other(error) })?;
-            bytes.push(b'\n');
+            serde_json::to_writer(&mut writer, item).map_err(|error| JournalError::Write { path: path.clone(), source: std::io::Error::other(error) })?;
+            writer.write_all(b"\n").map_err(write_error)?;
         }
-        write_atomically(&path, &bytes)
+        writer.flush().map_err(write_error)?;
+        drop(writer);
+        std::fs::rename(&temporary, &path).map_err(write_error)
     }
 
     pub fn read_records(&self) -> Result<Vec<JournalRecord>, JournalError> {

@@ -18,7 +18,7 @@ use tokio::task::JoinSet;
 
 use crate::cache::ResponseCache;
 use crate::journal::{read_journal, JournalError, JournalRecord, JournalWriter, RunDir};
-use crate::plan::{model_hash, plan_tasks, Task};
+use crate::plan::{count_tasks, model_hash, plan_item, Task};
 use crate::settings::RunSettings;
 
 /// Asks a run to stop: no new task starts, tasks in flight are abandoned (they are not
@@ -88,8 +88,8 @@ pub enum RunError {
 
 pub struct RunInputs {
     pub settings: RunSettings,
-    /// The selected items (the run's snapshot).
-    pub items: Vec<Item>,
+    /// The selected items (the run's snapshot), shared with the caller.
+    pub items: Arc<Vec<Item>>,
     /// Dev items for few-shot exemplars.
     pub dev_items: Vec<Item>,
     pub run_dir: PathBuf,
@@ -100,7 +100,7 @@ pub struct RunInputs {
 
 struct Shared {
     model: Arc<dyn Model>,
-    items: Vec<Item>,
+    items: Arc<Vec<Item>>,
     model_hash: String,
     max_retries: u32,
     timeout: Duration,
@@ -242,7 +242,11 @@ pub fn record_from_reply(task: &Task, item: &Item, model_hash: &str, reply: &Cha
     record.completion_tokens = reply.completion_tokens;
     match extraction.letters {
         Some(letters) => {
-            record.chosen = letters.chars().filter_map(|letter| LETTERS.iter().position(|&known| known == letter)).filter_map(|position| task.prompt.order.get(position).copied()).collect();
+            record.chosen = letters
+                .chars()
+                .filter_map(|letter| LETTERS.iter().position(|&known| known == letter))
+                .filter_map(|position| task.prompt.order.get(position).copied())
+                .collect();
             record.chosen.sort_unstable();
             record.correct = letters == task.key;
             record.extracted = Some(letters);
@@ -296,7 +300,8 @@ async fn run_task(shared: Arc<Shared>, task: Task) -> Option<Finished> {
                     _ => None,
                 };
                 let retries_used = attempts - rate_limited;
-                let may_retry = error.is_retryable() && if rate_limit_wait.is_some() { rate_limited <= shared.max_retries + 6 } else { retries_used <= shared.max_retries };
+                let may_retry =
+                    error.is_retryable() && if rate_limit_wait.is_some() { rate_limited <= shared.max_retries + 6 } else { retries_used <= shared.max_retries };
                 if may_retry {
                     shared.progress.retries.fetch_add(1, Ordering::Relaxed);
                     let wait = rate_limit_wait.unwrap_or_else(|| backoff(retries_used, &task.task_key, shared.seed));
@@ -331,11 +336,11 @@ pub async fn run(inputs: RunInputs, progress: Arc<Progress>, stop: Arc<StopSigna
     let RunInputs { settings, items, dev_items, run_dir, cache_dir, model } = inputs;
     let identity = model.identity();
     let model_hash = model_hash(&identity);
-    let tasks = plan_tasks(&items, &dev_items, &settings, &model_hash)?;
     let run_dir = RunDir::new(&run_dir);
     let journal_path = run_dir.journal_path();
     let (existing, good_length) = read_journal(&journal_path)?;
-    let finished: std::collections::HashSet<String> = existing.iter().filter(|record| record.status != Status::Error).map(|record| record.task_key.clone()).collect();
+    let finished: std::collections::HashSet<String> =
+        existing.iter().filter(|record| record.status != Status::Error).map(|record| record.task_key.clone()).collect();
     let mut writer = JournalWriter::open(&journal_path, good_length)?;
 
     let mut cache_warning = None;
@@ -351,12 +356,8 @@ pub async fn run(inputs: RunInputs, progress: Arc<Progress>, stop: Arc<StopSigna
     };
     let cache = Arc::new(Mutex::new(cache));
 
-    let todo: Vec<Task> = tasks.iter().filter(|task| !finished.contains(&task.task_key)).cloned().collect();
-    let n_tasks = tasks.len() as u64;
-    let n_skipped = n_tasks - todo.len() as u64;
+    let n_tasks = count_tasks(&items, &settings);
     progress.total.store(n_tasks, Ordering::Relaxed);
-    progress.skipped.store(n_skipped, Ordering::Relaxed);
-    progress.done.store(n_skipped, Ordering::Relaxed);
 
     let concurrency = settings.concurrency.max(1);
     let shared = Arc::new(Shared {
@@ -415,36 +416,46 @@ pub async fn run(inputs: RunInputs, progress: Arc<Progress>, stop: Arc<StopSigna
     });
 
     let mut in_flight = JoinSet::new();
-    for task in todo {
-        if stop.is_stopped() {
-            break;
-        }
-        // Cache hits never touch the model or a concurrency slot.
-        let hit = cache.lock().ok().and_then(|cache| cache.get(&task.cache_key).cloned());
-        if let (Some(reply), Some(item)) = (hit, shared.items.get(task.item_index)) {
-            let mut record = record_from_reply(&task, item, &model_hash, &reply);
-            record.cached = true;
-            if sender.send(Finished { record, cache_entry: None }).await.is_err() {
-                break;
+    let mut n_skipped = 0u64;
+    let all_items = shared.items.clone();
+    'items: for (item_index, item) in all_items.iter().enumerate() {
+        for task in plan_item(item_index, item, &dev_items, &settings, &model_hash)? {
+            if stop.is_stopped() {
+                break 'items;
             }
-            continue;
-        }
-        let permit = tokio::select! {
-            permit = shared.semaphore.clone().acquire_owned() => permit,
-            _ = stop.wait() => break,
-        };
-        let Ok(permit) = permit else { break };
-        let task_shared = shared.clone();
-        let task_sender = sender.clone();
-        in_flight.spawn(async move {
-            if let Some(finished) = run_task(task_shared, task).await {
-                let _ = task_sender.send(finished).await;
+            if finished.contains(&task.task_key) {
+                n_skipped += 1;
+                progress.skipped.fetch_add(1, Ordering::Relaxed);
+                progress.done.fetch_add(1, Ordering::Relaxed);
+                continue;
             }
-            drop(permit);
-        });
-        // Reap finished tasks as we go so the set stays small.
-        while let Some(joined) = in_flight.try_join_next() {
-            drop(joined);
+            // Cache hits never touch the model or a concurrency slot.
+            let hit = cache.lock().ok().and_then(|cache| cache.get(&task.cache_key).cloned());
+            if let (Some(reply), Some(item)) = (hit, shared.items.get(task.item_index)) {
+                let mut record = record_from_reply(&task, item, &model_hash, &reply);
+                record.cached = true;
+                if sender.send(Finished { record, cache_entry: None }).await.is_err() {
+                    break 'items;
+                }
+                continue;
+            }
+            let permit = tokio::select! {
+                permit = shared.semaphore.clone().acquire_owned() => permit,
+                _ = stop.wait() => break 'items,
+            };
+            let Ok(permit) = permit else { break 'items };
+            let task_shared = shared.clone();
+            let task_sender = sender.clone();
+            in_flight.spawn(async move {
+                if let Some(finished) = run_task(task_shared, task).await {
+                    let _ = task_sender.send(finished).await;
+                }
+                drop(permit);
+            });
+            // Reap finished tasks as we go so the set stays small.
+            while let Some(joined) = in_flight.try_join_next() {
+                drop(joined);
+            }
         }
     }
     if stop.is_stopped() {

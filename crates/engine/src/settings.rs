@@ -66,9 +66,6 @@ pub fn is_secret_header(name: &str) -> bool {
 impl RunSettings {
     /// The headers as stored: credential values redacted.
     pub fn redact_headers(headers: &[(String, String)]) -> Vec<(String, String)> {
-        headers
-            .iter()
-            .map(|(name, value)| (name.clone(), if is_secret_header(name) { "<redacted>".to_string() } else { value.clone() }))
-            .collect()
+        headers.iter().map(|(name, value)| (name.clone(), if is_secret_header(name) { "<redacted>".to_string() } else { value.clone() })).collect()
     }
 }

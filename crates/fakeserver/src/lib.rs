@@ -96,7 +96,12 @@ pub fn fake_answer(user_message: &str) -> String {
 
 async fn completions(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let request: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
-    let user = request["messages"].as_array().and_then(|messages| messages.iter().rev().find(|message| message["role"] == "user")).and_then(|message| message["content"].as_str()).unwrap_or("").to_string();
+    let user = request["messages"]
+        .as_array()
+        .and_then(|messages| messages.iter().rev().find(|message| message["role"] == "user"))
+        .and_then(|message| message["content"].as_str())
+        .unwrap_or("")
+        .to_string();
     let prompt_key = sha256_hex(user.as_bytes());
     let (fault, behaviour) = {
         let mut counters = state.counters.lock().unwrap_or_else(|poisoned| poisoned.into_inner());

@@ -5,7 +5,9 @@ use std::time::Duration;
 
 fn main() -> std::io::Result<()> {
     let arguments: Vec<String> = std::env::args().collect();
-    let value = |flag: &str| arguments.iter().position(|argument| argument == flag).and_then(|index| arguments.get(index + 1)).and_then(|text| text.parse::<u64>().ok());
+    let value = |flag: &str| {
+        arguments.iter().position(|argument| argument == flag).and_then(|index| arguments.get(index + 1)).and_then(|text| text.parse::<u64>().ok())
+    };
     let port = value("--port").unwrap_or(0) as u16;
     let latency = Duration::from_millis(value("--latency-ms").unwrap_or(0));
     let threads = value("--threads").unwrap_or(1) as usize;

@@ -67,7 +67,14 @@ pub enum ModelError {
 impl ModelError {
     /// Worth another try after a pause.
     pub fn is_retryable(&self) -> bool {
-        matches!(self, ModelError::RateLimited { .. } | ModelError::Server { .. } | ModelError::Connect { .. } | ModelError::Timeout { .. } | ModelError::BadResponse { .. })
+        matches!(
+            self,
+            ModelError::RateLimited { .. }
+                | ModelError::Server { .. }
+                | ModelError::Connect { .. }
+                | ModelError::Timeout { .. }
+                | ModelError::BadResponse { .. }
+        )
     }
 
     /// No item can succeed while this holds: the run stops with this as its one line.

@@ -195,7 +195,8 @@ fn excerpt(bytes: &[u8]) -> String {
 /// tags; both are kept, and extraction later reads the final text only.
 pub fn parse_reply(url: &str, bytes: &[u8]) -> Result<ChatReply, ModelError> {
     let bad = |message: String| ModelError::BadResponse { endpoint: url.to_string(), message };
-    let value: Value = serde_json::from_slice(bytes).map_err(|_| bad(format!("not JSON (starts with {:?})", excerpt(bytes).chars().take(60).collect::<String>())))?;
+    let value: Value =
+        serde_json::from_slice(bytes).map_err(|_| bad(format!("not JSON (starts with {:?})", excerpt(bytes).chars().take(60).collect::<String>())))?;
     let choices = value.get("choices").and_then(Value::as_array).ok_or_else(|| bad("no \"choices\" array".to_string()))?;
     let choice = choices.first().ok_or_else(|| bad("empty \"choices\" array".to_string()))?;
     let message = choice.get("message").ok_or_else(|| bad("choice without \"message\"".to_string()))?;

@@ -56,8 +56,13 @@ pub struct RunResults {
     pub n_cached: u64,
     pub scores: Scores,
     pub errors: Vec<ErrorSummary>,
+    /// Wrong, invalid and errored tasks; `failed_items` lists the first `MAX_FAILED_LISTED`.
+    pub n_failed: u64,
     pub failed_items: Vec<FailedItem>,
 }
+
+/// How many failed tasks `results.json` lists with their text, most severe first.
+pub const MAX_FAILED_LISTED: usize = 1000;
 
 /// How many tasks the settings plan for the run's item snapshot (without rendering prompts).
 fn planned_tasks(items: &[Item], settings: &RunSettings) -> u64 {
@@ -75,18 +80,26 @@ pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalR
     let scores = score(&outcomes);
     let by_id: HashMap<&str, &Item> = items.iter().map(|item| (item.id.as_str(), item)).collect();
     let mut errors: BTreeMap<String, ErrorSummary> = BTreeMap::new();
-    let mut failed_items = Vec::new();
-    for record in records {
-        if record.status == Status::Error {
-            let kind = record.error_kind.clone().unwrap_or_else(|| "error".into());
-            errors
-                .entry(kind.clone())
-                .or_insert_with(|| ErrorSummary { kind, count: 0, first_item: record.item_id.clone(), first_message: record.error.clone().unwrap_or_default() })
-                .count += 1;
-        }
-        if !record.correct {
+    for record in records.iter().filter(|record| record.status == Status::Error) {
+        let kind = record.error_kind.clone().unwrap_or_else(|| "error".into());
+        errors
+            .entry(kind.clone())
+            .or_insert_with(|| ErrorSummary { kind, count: 0, first_item: record.item_id.clone(), first_message: record.error.clone().unwrap_or_default() })
+            .count += 1;
+    }
+    // Most severe first, then by dimension and id, so the list leads with what matters. Only
+    // the first MAX_FAILED_LISTED carry their text here; the journal holds every one.
+    let mut failed: Vec<&JournalRecord> = records.iter().filter(|record| !record.correct).collect();
+    failed.sort_by(|a, b| {
+        b.severity.cmp(&a.severity).then(a.dimension.cmp(&b.dimension)).then(a.item_id.cmp(&b.item_id)).then(a.lang.cmp(&b.lang)).then(a.rotation.cmp(&b.rotation))
+    });
+    let n_failed = failed.len() as u64;
+    let failed_items = failed
+        .into_iter()
+        .take(MAX_FAILED_LISTED)
+        .map(|record| {
             let text = by_id.get(record.item_id.as_str()).and_then(|item| item.text(record.lang));
-            failed_items.push(FailedItem {
+            FailedItem {
                 item_id: record.item_id.clone(),
                 dimension: record.dimension.clone(),
                 severity: record.severity.as_str().into(),
@@ -105,11 +118,9 @@ pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalR
                 response: record.response.clone().unwrap_or_default(),
                 explanation: text.map(|text| text.explanation.clone()).unwrap_or_default(),
                 error: record.error.clone(),
-            });
-        }
-    }
-    // Most severe first, then by dimension and id, so the table leads with what matters.
-    failed_items.sort_by(|a, b| severity_rank(&b.severity).cmp(&severity_rank(&a.severity)).then(a.dimension.cmp(&b.dimension)).then(a.item_id.cmp(&b.item_id)).then(a.lang.cmp(&b.lang)).then(a.rotation.cmp(&b.rotation)));
+            }
+        })
+        .collect();
     let n_tasks_planned = planned_tasks(items, settings);
     let n_finished = records.iter().filter(|record| record.status != Status::Error).count() as u64;
     RunResults {
@@ -131,16 +142,8 @@ pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalR
         n_cached: records.iter().filter(|record| record.cached).count() as u64,
         scores,
         errors: errors.into_values().collect(),
+        n_failed,
         failed_items,
-    }
-}
-
-fn severity_rank(severity: &str) -> u8 {
-    match severity {
-        "critical" => 3,
-        "high" => 2,
-        "medium" => 1,
-        _ => 0,
     }
 }
 
