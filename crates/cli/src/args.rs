@@ -38,6 +38,8 @@ pub enum BankCommand {
     Lint(BankDirArgs),
     /// Counts per dimension, split, kind, severity and language, and the key-position distribution.
     Stats(BankStatsArgs),
+    /// Assign test/train/dev splits (50/45/5 per 100, by a hash of the id) to a new tranche and rewrite its files.
+    AssignSplits(BankDirArgs),
 }
 
 #[derive(Args, Debug)]

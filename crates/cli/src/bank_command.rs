@@ -15,7 +15,40 @@ pub fn run(command: BankCommand) -> anyhow::Result<u8> {
         BankCommand::Validate(args) => validate(args.dir.unwrap_or_else(default_bank)),
         BankCommand::Lint(args) => lint(args.dir.unwrap_or_else(default_bank)),
         BankCommand::Stats(args) => stats(args.dir.unwrap_or_else(default_bank), args.json),
+        BankCommand::AssignSplits(args) => assign_splits(args.dir.unwrap_or_else(default_bank)),
     }
+}
+
+/// Rewrite every item file with the deterministic split assignment. Meant to be run once on a
+/// new tranche before it is published: after that an item never changes split.
+fn assign_splits(dir: PathBuf) -> anyhow::Result<u8> {
+    let bank = load(&dir)?;
+    if !bank.problems.is_empty() {
+        for problem in &bank.problems {
+            println!("{problem}");
+        }
+        anyhow::bail!("{} has {} problem(s); fix them before assigning splits", dir.display(), bank.problems.len());
+    }
+    let items: Vec<Item> = bank.items.iter().map(|located| located.item.clone()).collect();
+    let assigned = medaudit_core::splits::assign_splits(&items);
+    let mut by_file: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for located in bank.items {
+        let mut item = located.item;
+        if let Some(split) = assigned.get(&item.id) {
+            item.split = *split;
+        }
+        by_file.entry(located.file).or_default().push(item);
+    }
+    for (file, items) in &by_file {
+        let mut text = String::new();
+        for item in items {
+            text.push_str(&serde_json::to_string(item)?);
+            text.push('\n');
+        }
+        medaudit_engine::journal::write_atomically(std::path::Path::new(file), text.as_bytes())?;
+    }
+    println!("assigned splits to {} items in {} files", assigned.len(), by_file.len());
+    Ok(0)
 }
 
 fn load(dir: &PathBuf) -> anyhow::Result<ParsedBank> {

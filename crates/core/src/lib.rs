@@ -13,6 +13,7 @@ pub mod minhash;
 pub mod prompt;
 pub mod rng;
 pub mod score;
+pub mod splits;
 pub mod stats;
 pub mod taxonomy;
 

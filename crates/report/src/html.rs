@@ -217,7 +217,8 @@ pub fn run_report(results: &RunResults) -> String {
     }
     out.push_str("</table>");
     if results.n_failed > results.failed_items.len() as u64 {
-        let _ = write!(out, "<p class=\"muted\">{} more failed tasks are in the run's journal.jsonl.</p>", results.n_failed - results.failed_items.len() as u64);
+        let _ =
+            write!(out, "<p class=\"muted\">{} more failed tasks are in the run's journal.jsonl.</p>", results.n_failed - results.failed_items.len() as u64);
     }
     let _ = write!(
         out,

@@ -91,7 +91,12 @@ pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalR
     // the first MAX_FAILED_LISTED carry their text here; the journal holds every one.
     let mut failed: Vec<&JournalRecord> = records.iter().filter(|record| !record.correct).collect();
     failed.sort_by(|a, b| {
-        b.severity.cmp(&a.severity).then(a.dimension.cmp(&b.dimension)).then(a.item_id.cmp(&b.item_id)).then(a.lang.cmp(&b.lang)).then(a.rotation.cmp(&b.rotation))
+        b.severity
+            .cmp(&a.severity)
+            .then(a.dimension.cmp(&b.dimension))
+            .then(a.item_id.cmp(&b.item_id))
+            .then(a.lang.cmp(&b.lang))
+            .then(a.rotation.cmp(&b.rotation))
     });
     let n_failed = failed.len() as u64;
     let failed_items = failed

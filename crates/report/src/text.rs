@@ -181,7 +181,12 @@ pub fn markdown(results: &RunResults) -> String {
         );
     }
     if results.n_failed > 200 {
-        let _ = writeln!(out, "\n({} more: `results.json` lists the first {} with their text, `journal.jsonl` has every one)", results.n_failed - 200, crate::results::MAX_FAILED_LISTED);
+        let _ = writeln!(
+            out,
+            "\n({} more: `results.json` lists the first {} with their text, `journal.jsonl` has every one)",
+            results.n_failed - 200,
+            crate::results::MAX_FAILED_LISTED
+        );
     }
     out
 }
