@@ -114,3 +114,34 @@ fn extract_reads_stdin() {
     assert_eq!(value["letters"], "C");
     assert_eq!(value["rule"], "choice_verb");
 }
+
+#[test]
+fn settings_come_from_medaudit_toml_and_flags_win() {
+    let temp = tempfile::tempdir().unwrap();
+    let bank = write_bank(temp.path(), 5);
+    std::fs::write(temp.path().join("medaudit.toml"), format!("[eval]\nbank = {:?}\nmodel = \"baseline:first\"\nlang = \"en\"\nlimit = 6\n", bank.display().to_string())).unwrap();
+    let run = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_medaudit"))
+            .args(args)
+            .current_dir(temp.path())
+            .env("MEDAUDIT_CACHE_DIR", temp.path().join("cache"))
+            .env_remove("MEDAUDIT_CONFIG")
+            .output()
+            .unwrap()
+    };
+    let output = run(&["eval", "--out", "from-file", "--quiet"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let settings: serde_json::Value = serde_json::from_slice(&std::fs::read(temp.path().join("from-file/settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["model"], "baseline:first");
+    assert_eq!(settings["lang"], "en");
+    assert_eq!(results(&temp.path().join("from-file"))["n_tasks_planned"], 6);
+    let output = run(&["eval", "--out", "flags-win", "--quiet", "--model", "baseline:longest", "--limit", "4"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let settings: serde_json::Value = serde_json::from_slice(&std::fs::read(temp.path().join("flags-win/settings.json")).unwrap()).unwrap();
+    assert_eq!(settings["model"], "baseline:longest");
+    assert_eq!(results(&temp.path().join("flags-win"))["n_tasks_planned"], 4);
+    std::fs::write(temp.path().join("medaudit.toml"), "[eval]\nmodle = \"x\"\n").unwrap();
+    let output = run(&["eval", "--quiet"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("medaudit.toml") && stderr(&output).contains("unknown field"), "{}", stderr(&output));
+}
