@@ -90,3 +90,37 @@ fn a_torn_last_line_is_cut_before_resuming() {
     assert_eq!(records.len(), 20);
     assert_eq!(std::fs::read_to_string(out.join("journal.jsonl")).unwrap().lines().count(), 20);
 }
+
+#[test]
+fn ctrl_c_stops_cleanly_keeps_everything_and_resumes() {
+    let temp = tempfile::tempdir().unwrap();
+    let bank = write_bank(temp.path(), 30);
+    let server = start_in_background(Behaviour { latency: Duration::from_millis(40), ..Default::default() }).unwrap();
+    let base_url = server.base_url();
+    let out = temp.path().join("run");
+    let child = Command::new(env!("CARGO_BIN_EXE_medaudit"))
+        .args(["eval", "--bank", bank.to_str().unwrap(), "--model", "openai:m", "--base-url", &base_url, "--quiet", "--concurrency", "4", "--out", out.to_str().unwrap()])
+        .env("MEDAUDIT_CACHE_DIR", temp.path().join("cache"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while journal_lines(&out).len() < 20 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let status = Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("resume with `medaudit eval --resume"));
+    let partial = results(&out);
+    assert_eq!(partial["complete"], false);
+    let kept = journal_lines(&out).len();
+    assert!(kept >= 20 && kept < 108, "{kept}");
+
+    let output = medaudit(&["eval", "--resume", out.to_str().unwrap(), "--quiet"], &temp.path().join("cache"));
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert_eq!(results(&out)["complete"], true);
+    assert_eq!(journal_lines(&out).len(), 108);
+}
