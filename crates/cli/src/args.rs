@@ -28,6 +28,62 @@ pub enum Command {
     Compare(CompareArgs),
     /// Read one model reply on stdin and print the letters it committed to, or INVALID.
     Extract(ExtractArgs),
+    /// Training data for fine-tuning, with a guard against test-split leakage.
+    #[command(subcommand)]
+    Export(ExportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ExportCommand {
+    /// Supervised fine-tuning records (one per item, per rotation with --rotate).
+    Sft(ExportSftArgs),
+    /// Preference pairs from a run's wrong answers on train-split items.
+    Dpo(ExportDpoArgs),
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]
+pub enum ExportFormat {
+    Alpaca,
+    Sharegpt,
+    OpenaiChat,
+    Jsonl,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportSftArgs {
+    /// Bank directory (default: the shipped bank).
+    #[arg(long)]
+    pub bank: Option<PathBuf>,
+    #[arg(long, value_enum, default_value = "train")]
+    pub split: SplitArg,
+    /// Comma-separated dimension codes, e.g. E01,S07.
+    #[arg(long)]
+    pub dimensions: Option<String>,
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    #[arg(long, value_enum, default_value = "both")]
+    pub lang: LangArg,
+    /// One record per rotation of the options.
+    #[arg(long)]
+    pub rotate: bool,
+    /// Allow test-split items (they are the benchmark: training on them voids its results).
+    #[arg(long)]
+    pub allow_test: bool,
+    /// Output JSON Lines file; a LLaMA-Factory dataset_info.json snippet is written beside it.
+    #[arg(long)]
+    pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct ExportDpoArgs {
+    pub run_dir: PathBuf,
+    #[arg(long, value_enum, default_value = "sharegpt")]
+    pub format: ExportFormat,
+    /// Allow pairs from test-split items.
+    #[arg(long)]
+    pub allow_test: bool,
+    #[arg(long)]
+    pub out: PathBuf,
 }
 
 #[derive(Subcommand, Debug)]
@@ -150,6 +206,9 @@ pub struct EvalArgs {
     /// Run directory to create (default: runs/<time>-<model>).
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The model's training data (JSON Lines, any shape): warn when it contains test-split stems.
+    #[arg(long, value_name = "FILE")]
+    pub trained_on: Option<PathBuf>,
     /// No progress bar and no table.
     #[arg(long, short)]
     pub quiet: bool,

@@ -102,6 +102,9 @@ pub fn run(config_path: Option<&Path>, args: EvalArgs) -> anyhow::Result<u8> {
         }
         None => fresh(config_path, &args)?,
     };
+    if let Some(file) = &args.trained_on {
+        crate::export_command::check_trained_on(file, &items)?;
+    }
     let model = build_model(&settings, headers)?;
     let cache = if settings.use_cache { args.cache_dir.clone().or_else(cache_dir) } else { None };
     execute(settings, model, run_dir, items, exemplars, cache, args.quiet)

@@ -6,6 +6,7 @@ mod args;
 mod bank_command;
 mod config;
 mod eval_command;
+mod export_command;
 mod paths;
 mod report_command;
 
@@ -32,6 +33,7 @@ fn main() -> ExitCode {
         args::Command::Report(report) => report_command::report(report),
         args::Command::Compare(compare) => report_command::compare(compare),
         args::Command::Extract(extract) => report_command::extract(extract),
+        args::Command::Export(export) => export_command::run(export),
     };
     match result {
         Ok(code) => ExitCode::from(code),

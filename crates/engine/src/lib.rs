@@ -7,6 +7,7 @@
 
 pub mod bank_dir;
 pub mod cache;
+pub mod export;
 pub mod journal;
 pub mod plan;
 pub mod runner;
