@@ -89,14 +89,19 @@ fn question_block(item: &Item, lang: Lang, order: &[usize], chain_of_thought: bo
         block.push_str(&format!("{}. {}\n", LETTERS[position], option));
     }
     block.push('\n');
-    let example = if item.kind == Kind::Multi { "AC" } else { "B" };
-    let instruction = match (lang, chain_of_thought) {
-        (Lang::Zh, false) => format!("请直接给出答案，格式为“答案：{example}”，不要解释。"),
-        (Lang::Zh, true) => format!("请先逐步分析，最后单独一行写出“答案：{example}”这样的结论。"),
-        (Lang::En, false) => format!("Reply with the answer only, in the form \"Answer: {example}\"."),
-        (Lang::En, true) => format!("Think step by step, then finish with a line of the form \"Answer: {example}\"."),
+    // A placeholder, not a real letter: an example letter in the instruction would nudge
+    // models toward that position.
+    let instruction = match (lang, item.kind, chain_of_thought) {
+        (Lang::Zh, Kind::Single, false) => "请直接给出答案，格式为“答案：X”（X 为所选选项的字母），不要解释。",
+        (Lang::Zh, Kind::Multi, false) => "请直接给出答案，格式为“答案：XY”（依次写出全部所选选项的字母），不要解释。",
+        (Lang::Zh, Kind::Single, true) => "请先逐步分析，最后单独一行写出“答案：X”（X 为所选选项的字母）。",
+        (Lang::Zh, Kind::Multi, true) => "请先逐步分析，最后单独一行写出“答案：XY”（依次写出全部所选选项的字母）。",
+        (Lang::En, Kind::Single, false) => "Reply with the answer only, in the form \"Answer: X\" where X is the letter of your choice.",
+        (Lang::En, Kind::Multi, false) => "Reply with the answer only, in the form \"Answer: XY\" listing the letters of all your choices.",
+        (Lang::En, Kind::Single, true) => "Think step by step, then finish with a line of the form \"Answer: X\" where X is the letter of your choice.",
+        (Lang::En, Kind::Multi, true) => "Think step by step, then finish with a line of the form \"Answer: XY\" listing the letters of all your choices.",
     };
-    block.push_str(&instruction);
+    block.push_str(instruction);
     Ok((block, shown))
 }
 
