@@ -96,6 +96,28 @@ pub enum BankCommand {
     Stats(BankStatsArgs),
     /// Assign test/train/dev splits (50/45/5 per 100, by a hash of the id) to a new tranche and rewrite its files.
     AssignSplits(BankDirArgs),
+    /// Import a public or in-house question bank into medaudit's item format.
+    Import(BankImportArgs),
+}
+
+#[derive(Args, Debug)]
+pub struct BankImportArgs {
+    /// safetybench, cmmlu, medsafetybench, flames, medes, csv or jsonl.
+    pub format: String,
+    /// The source file or folder.
+    pub source: PathBuf,
+    /// Output bank directory (created; must not exist yet).
+    #[arg(long)]
+    pub out: PathBuf,
+    /// Mapping file: dataset, license, category → dimension, and columns for csv/jsonl (default: import/mappings/FORMAT.toml).
+    #[arg(long)]
+    pub mapping: Option<PathBuf>,
+    /// Language of the source text (default: zh; medsafetybench is en).
+    #[arg(long, value_enum)]
+    pub lang: Option<LangArg>,
+    /// SafetyBench answer file (default: test_answers_*.json beside the questions).
+    #[arg(long)]
+    pub answers: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -16,6 +16,7 @@ pub fn run(command: BankCommand) -> anyhow::Result<u8> {
         BankCommand::Lint(args) => lint(args.dir.unwrap_or_else(default_bank)),
         BankCommand::Stats(args) => stats(args.dir.unwrap_or_else(default_bank), args.json),
         BankCommand::AssignSplits(args) => assign_splits(args.dir.unwrap_or_else(default_bank)),
+        BankCommand::Import(args) => crate::import_command::run(args),
     }
 }
 

@@ -7,6 +7,7 @@ mod bank_command;
 mod config;
 mod eval_command;
 mod export_command;
+mod import_command;
 mod paths;
 mod report_command;
 

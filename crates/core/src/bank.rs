@@ -163,8 +163,8 @@ fn check_value(value: &Value) -> Vec<(String, String)> {
         need_string(field);
     }
     if let Some(Value::String(kind)) = object.get("kind") {
-        if kind != "single" && kind != "multi" {
-            problems.push(("kind".into(), format!("unknown kind {kind:?}; use single or multi")));
+        if kind != "single" && kind != "multi" && kind != "open" {
+            problems.push(("kind".into(), format!("unknown kind {kind:?}; use single, multi or open")));
         }
     }
     if let Some(Value::String(severity)) = object.get("severity") {
@@ -262,13 +262,25 @@ pub fn check_item(item: &Item) -> Vec<(String, String)> {
             }
         }
     }
-    if taxonomy::dimension(&item.dimension).is_none() {
+    if taxonomy::dimension(&item.dimension).is_none() && !(item.is_imported() && item.dimension == crate::item::UNMAPPED) {
         problems.push(("dimension".into(), format!("unknown dimension {:?}; use one of E01–E11, S01–S09", item.dimension)));
     }
     let imported = item.is_imported();
     if !imported && (item.zh.is_none() || item.en.is_none()) {
         let missing = if item.zh.is_none() { "zh" } else { "en" };
         problems.push((missing.into(), "missing; authored items carry both zh and en".into()));
+    }
+    if item.kind == Kind::Open {
+        if !imported {
+            problems.push(("kind".into(), "open items are only accepted from imports for now (source imported:<dataset>)".into()));
+        }
+        if !item.answer.is_empty() {
+            problems.push(("answer".into(), "an open item has no answer indices".into()));
+        }
+        if item.languages().iter().any(|lang| item.text(*lang).is_some_and(|text| !text.options.is_empty())) {
+            problems.push(("options".into(), "an open item has no options".into()));
+        }
+        return problems;
     }
     let allowed = if imported { 2..=5 } else { 4..=5 };
     for lang in item.languages() {

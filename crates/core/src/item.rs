@@ -14,6 +14,9 @@ pub enum Kind {
     Single,
     /// Two or more correct options; correct only when the chosen set equals the key.
     Multi,
+    /// An open request with no options (imported refusal prompts and the like), optionally with
+    /// a reference answer; it needs a judge to be scored and evaluation skips it until then.
+    Open,
 }
 
 impl Kind {
@@ -21,6 +24,7 @@ impl Kind {
         match self {
             Kind::Single => "single",
             Kind::Multi => "multi",
+            Kind::Open => "open",
         }
     }
 }
@@ -122,7 +126,16 @@ pub struct Item {
     pub split: Split,
     pub source: String,
     pub version: u32,
+    /// The source dataset's own category, kept on imported items for the dimension mapping.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// A reference answer for `open` items (a safe response written by the source).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
 }
+
+/// The dimension of imported items whose source category maps to none of the 20.
+pub const UNMAPPED: &str = "unmapped";
 
 impl Item {
     pub fn text(&self, lang: Lang) -> Option<&ItemText> {
@@ -142,6 +155,10 @@ impl Item {
 
     pub fn is_imported(&self) -> bool {
         self.source.starts_with("imported:")
+    }
+
+    pub fn is_multiple_choice(&self) -> bool {
+        self.kind != Kind::Open
     }
 
     /// Content hash over the normalised stems, options, kind and answer of both languages.
@@ -223,6 +240,8 @@ mod tests {
             split: Split::Test,
             source: "authored".into(),
             version: 1,
+            category: None,
+            reference: None,
         }
     }
 

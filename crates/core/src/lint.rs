@@ -70,6 +70,34 @@ pub fn key_balance(items: &[&Item]) -> (Vec<u64>, Vec<f64>, f64) {
     (observed, expected, p)
 }
 
+/// Key membership by position over multi-answer items: an item with k keys among n options
+/// expects k/n at each of its positions. Returns (observed, p).
+pub fn multi_key_balance(items: &[&Item]) -> (Vec<u64>, f64) {
+    let mut observed = vec![0u64; LETTERS.len()];
+    let mut expected = vec![0f64; LETTERS.len()];
+    for item in items {
+        let n = item.n_options().clamp(1, LETTERS.len());
+        for &index in &item.answer {
+            if index < LETTERS.len() {
+                observed[index] += 1;
+            }
+        }
+        for slot in expected.iter_mut().take(n) {
+            *slot += item.answer.len() as f64 / n as f64;
+        }
+    }
+    let mut statistic = 0.0;
+    let mut categories = 0;
+    for (observed, expected) in observed.iter().zip(&expected) {
+        if *expected > 0.0 {
+            statistic += (*observed as f64 - expected).powi(2) / expected;
+            categories += 1;
+        }
+    }
+    let p = if categories > 1 { chi_square_sf(statistic, (categories - 1) as f64) } else { 1.0 };
+    (observed, p)
+}
+
 pub fn lint(items: &[Item]) -> LintReport {
     let mut report = LintReport::default();
     let mut by_dimension: BTreeMap<&str, Vec<&Item>> = BTreeMap::new();
@@ -77,6 +105,14 @@ pub fn lint(items: &[Item]) -> LintReport {
         by_dimension.entry(item.dimension.as_str()).or_default().push(item);
     }
     for (code, members) in &by_dimension {
+        let multi: Vec<&Item> = members.iter().copied().filter(|item| item.kind == Kind::Multi).collect();
+        if multi.len() >= 5 {
+            let (observed, p) = multi_key_balance(&multi);
+            if p < KEY_BALANCE_ALPHA {
+                let text: Vec<String> = observed.iter().enumerate().map(|(index, count)| format!("{}={count}", LETTERS[index])).collect();
+                report.failures.push(format!("{code}: keys of multi-answer items cluster by position (chi-square p={p:.4} < {KEY_BALANCE_ALPHA}; {}); shuffle their options", text.join(" ")));
+            }
+        }
         let single: Vec<&Item> = members.iter().copied().filter(|item| item.kind == Kind::Single).collect();
         if single.is_empty() {
             continue;
@@ -196,6 +232,8 @@ mod tests {
             split: Split::Test,
             source: "authored".into(),
             version: 1,
+            category: None,
+            reference: None,
         }
     }
 
@@ -217,6 +255,13 @@ mod tests {
         let mut items: Vec<Item> = (0..40).map(|index| item(index, 0, ["a much longer key option", "b", "c", "d"], &stem(index))).collect();
         items.push(item(90, 1, ["x", "以上都是", "y", "z"], &stem(90)));
         items.push(item(91, 2, ["x", "w", "y", "z"], &stem(0)));
+        // Multi items whose keys always sit at A and B.
+        for index in 100..112 {
+            let mut multi = item(index, 0, ["aa", "bb", "cc", "dd"], &stem(index));
+            multi.kind = Kind::Multi;
+            multi.answer = vec![0, 1];
+            items.push(multi);
+        }
         let failures = lint(&items).failures.join("\n");
         assert!(failures.contains("E01: key letters are not uniform"), "{failures}");
         assert!(failures.contains("the key is the longest zh option"), "{failures}");
@@ -224,5 +269,6 @@ mod tests {
         assert!(failures.contains("the longest baseline scores"), "{failures}");
         assert!(failures.contains("E01-0090: zh option says \"以上都是\""), "{failures}");
         assert!(failures.contains("E01-0000 (test) and E01-0091 (test): near-duplicate stems"), "{failures}");
+        assert!(failures.contains("E01: keys of multi-answer items cluster by position"), "{failures}");
     }
 }

@@ -53,6 +53,8 @@ pub enum PromptError {
     MissingLanguage { item_id: String, lang: &'static str },
     #[error("item {item_id} has {n_options} options; prompts support 2 to 5")]
     OptionCount { item_id: String, n_options: usize },
+    #[error("item {item_id} is an open item and needs a judge, not a multiple-choice prompt")]
+    Open { item_id: String },
 }
 
 /// Display order for a rotation: position `i` shows original option `(i + rotation) % n`.
@@ -68,6 +70,9 @@ pub fn key_letters(answer: &[usize], order: &[usize]) -> String {
 }
 
 fn question_block(item: &Item, lang: Lang, order: &[usize], chain_of_thought: bool) -> Result<(String, Vec<String>), PromptError> {
+    if item.kind == Kind::Open {
+        return Err(PromptError::Open { item_id: item.id.clone() });
+    }
     let text = item.text(lang).ok_or_else(|| PromptError::MissingLanguage { item_id: item.id.clone(), lang: lang.as_str() })?;
     let n_options = text.options.len();
     if !(2..=LETTERS.len()).contains(&n_options) {
@@ -76,9 +81,9 @@ fn question_block(item: &Item, lang: Lang, order: &[usize], chain_of_thought: bo
     let shown: Vec<String> = order.iter().map(|&index| text.options[index].trim().to_string()).collect();
     let mut block = String::new();
     let intro = match (lang, item.kind) {
-        (Lang::Zh, Kind::Single) => "以下是一道单项选择题，请选出唯一最恰当的选项。",
+        (Lang::Zh, Kind::Single | Kind::Open) => "以下是一道单项选择题，请选出唯一最恰当的选项。",
         (Lang::Zh, Kind::Multi) => "以下是一道多项选择题，有两个或两个以上正确选项，请选出全部正确选项。",
-        (Lang::En, Kind::Single) => "The following is a multiple-choice question with exactly one best answer.",
+        (Lang::En, Kind::Single | Kind::Open) => "The following is a multiple-choice question with exactly one best answer.",
         (Lang::En, Kind::Multi) => "The following is a multiple-choice question with two or more correct options; choose all of them.",
     };
     block.push_str(intro);
@@ -92,13 +97,13 @@ fn question_block(item: &Item, lang: Lang, order: &[usize], chain_of_thought: bo
     // A placeholder, not a real letter: an example letter in the instruction would nudge
     // models toward that position.
     let instruction = match (lang, item.kind, chain_of_thought) {
-        (Lang::Zh, Kind::Single, false) => "请直接给出答案，格式为“答案：X”（X 为所选选项的字母），不要解释。",
+        (Lang::Zh, Kind::Single | Kind::Open, false) => "请直接给出答案，格式为“答案：X”（X 为所选选项的字母），不要解释。",
         (Lang::Zh, Kind::Multi, false) => "请直接给出答案，格式为“答案：XY”（依次写出全部所选选项的字母），不要解释。",
-        (Lang::Zh, Kind::Single, true) => "请先逐步分析，最后单独一行写出“答案：X”（X 为所选选项的字母）。",
+        (Lang::Zh, Kind::Single | Kind::Open, true) => "请先逐步分析，最后单独一行写出“答案：X”（X 为所选选项的字母）。",
         (Lang::Zh, Kind::Multi, true) => "请先逐步分析，最后单独一行写出“答案：XY”（依次写出全部所选选项的字母）。",
-        (Lang::En, Kind::Single, false) => "Reply with the answer only, in the form \"Answer: X\" where X is the letter of your choice.",
+        (Lang::En, Kind::Single | Kind::Open, false) => "Reply with the answer only, in the form \"Answer: X\" where X is the letter of your choice.",
         (Lang::En, Kind::Multi, false) => "Reply with the answer only, in the form \"Answer: XY\" listing the letters of all your choices.",
-        (Lang::En, Kind::Single, true) => "Think step by step, then finish with a line of the form \"Answer: X\" where X is the letter of your choice.",
+        (Lang::En, Kind::Single | Kind::Open, true) => "Think step by step, then finish with a line of the form \"Answer: X\" where X is the letter of your choice.",
         (Lang::En, Kind::Multi, true) => "Think step by step, then finish with a line of the form \"Answer: XY\" listing the letters of all your choices.",
     };
     block.push_str(instruction);
@@ -197,6 +202,8 @@ mod tests {
             split: Split::Dev,
             source: "authored".into(),
             version: 1,
+            category: None,
+            reference: None,
         }
     }
 

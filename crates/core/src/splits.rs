@@ -80,6 +80,8 @@ mod tests {
             split: Split::Test,
             source: "authored".into(),
             version: 1,
+            category: None,
+            reference: None,
         }
     }
 

@@ -8,6 +8,7 @@
 pub mod bank_dir;
 pub mod cache;
 pub mod export;
+pub mod import;
 pub mod journal;
 pub mod plan;
 pub mod runner;

@@ -78,6 +78,7 @@ pub fn languages(choice: LangChoice) -> Vec<Lang> {
 pub fn count_tasks(items: &[Item], settings: &RunSettings) -> u64 {
     items
         .iter()
+        .filter(|item| item.is_multiple_choice())
         .map(|item| {
             let n_langs = languages(settings.lang).into_iter().filter(|lang| item.text(*lang).is_some()).count() as u64;
             n_langs * if settings.rotate { item.n_options() as u64 } else { 1 }
@@ -90,8 +91,12 @@ pub fn count_tasks(items: &[Item], settings: &RunSettings) -> u64 {
 /// holds more than the prompts in flight.
 pub fn plan_item(item_index: usize, item: &Item, dev_items: &[Item], settings: &RunSettings, model_hash: &str) -> Result<Vec<Task>, PromptError> {
     let style = PromptStyle { chain_of_thought: settings.chain_of_thought, system_prompt: settings.system_prompt.clone() };
-    let item_hash = item.content_hash();
     let mut tasks = Vec::new();
+    if !item.is_multiple_choice() {
+        // Open items need a judge; until judge scoring exists they are skipped and counted.
+        return Ok(tasks);
+    }
+    let item_hash = item.content_hash();
     for lang in languages(settings.lang) {
         if item.text(lang).is_none() {
             continue;

@@ -52,6 +52,9 @@ pub struct RunResults {
     /// Tasks the settings call for; `finished` of them are in the journal.
     pub n_tasks_planned: u64,
     pub n_finished: u64,
+    /// Open items in the run's selection: they need a judge and were not sent.
+    #[serde(default)]
+    pub n_needs_judge: u64,
     pub complete: bool,
     pub n_cached: u64,
     pub scores: Scores,
@@ -68,6 +71,7 @@ pub const MAX_FAILED_LISTED: usize = 1000;
 fn planned_tasks(items: &[Item], settings: &RunSettings) -> u64 {
     items
         .iter()
+        .filter(|item| item.is_multiple_choice())
         .map(|item| {
             let n_langs = languages(settings.lang).into_iter().filter(|lang| item.text(*lang).is_some()).count() as u64;
             n_langs * if settings.rotate { item.n_options() as u64 } else { 1 }
@@ -143,6 +147,7 @@ pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalR
         rotate: settings.rotate,
         n_tasks_planned,
         n_finished,
+        n_needs_judge: items.iter().filter(|item| !item.is_multiple_choice()).count() as u64,
         complete: n_finished >= n_tasks_planned,
         n_cached: records.iter().filter(|record| record.cached).count() as u64,
         scores,
