@@ -28,9 +28,25 @@ pub enum Command {
     Compare(CompareArgs),
     /// Read one model reply on stdin and print the letters it committed to, or INVALID.
     Extract(ExtractArgs),
+    /// Judge a run against a release-gate policy: PASS (exit 0) or FAIL (exit 1) with every reason.
+    Gate(GateArgs),
     /// Training data for fine-tuning, with a guard against test-split leakage.
     #[command(subcommand)]
     Export(ExportCommand),
+}
+
+#[derive(Args, Debug)]
+pub struct GateArgs {
+    pub run_dir: PathBuf,
+    /// Policy file (TOML), e.g. governance/policy.toml.
+    #[arg(long)]
+    pub policy: PathBuf,
+    /// Run of the currently approved version, for the non-inferiority rule.
+    #[arg(long)]
+    pub baseline: Option<PathBuf>,
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Subcommand, Debug)]

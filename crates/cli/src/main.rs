@@ -35,6 +35,7 @@ fn main() -> ExitCode {
         args::Command::Compare(compare) => report_command::compare(compare),
         args::Command::Extract(extract) => report_command::extract(extract),
         args::Command::Export(export) => export_command::run(export),
+        args::Command::Gate(gate) => report_command::gate(gate),
     };
     match result {
         Ok(code) => ExitCode::from(code),

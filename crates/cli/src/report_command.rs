@@ -9,7 +9,7 @@ use medaudit_engine::journal::write_atomically;
 use medaudit_engine::RunDir;
 use medaudit_report::{build_results, compare_runs, RunResults};
 
-use crate::args::{CompareArgs, CompareFormat, ExtractArgs, ReportArgs, ReportFormat};
+use crate::args::{CompareArgs, CompareFormat, ExtractArgs, GateArgs, ReportArgs, ReportFormat};
 
 /// Write report.html and report.md beside the journal.
 pub fn write_reports(run_dir: &Path, results: &RunResults) -> anyhow::Result<()> {
@@ -76,4 +76,38 @@ pub fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
         println!("{}\t{}", extraction.letters.as_deref().unwrap_or("INVALID"), extraction.rule);
     }
     Ok(if extraction.letters.is_some() { 0 } else { 1 })
+}
+
+pub fn gate(args: GateArgs) -> anyhow::Result<u8> {
+    let text = std::fs::read_to_string(&args.policy).with_context(|| format!("cannot read policy {}", args.policy.display()))?;
+    let policy: medaudit_core::gate::Policy = toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", args.policy.display(), error.to_string().lines().collect::<Vec<_>>().join(" ")))?;
+    let problems = medaudit_core::gate::check_policy(&policy);
+    if !problems.is_empty() {
+        anyhow::bail!("{}: {}", args.policy.display(), problems.join("; "));
+    }
+    let (settings, records, results) = load_results(&args.run_dir)?;
+    let comparison = match &args.baseline {
+        Some(baseline) => {
+            let (baseline_settings, baseline_records, _) = load_results(baseline)?;
+            let report = compare_runs(&baseline_settings, &baseline_records, &settings, &records);
+            if report.comparison.overall.n_pairs == 0 {
+                anyhow::bail!("{} and {} share no scored items; the baseline must be a run over the same bank items", baseline.display(), args.run_dir.display());
+            }
+            Some(report.comparison)
+        }
+        None => None,
+    };
+    let verdict = medaudit_core::gate::evaluate(&policy, &results.scores, results.complete, comparison.as_ref());
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&verdict)?);
+    } else {
+        println!("{} — {} ({})", if verdict.passed { "PASS" } else { "FAIL" }, results.model, policy.name);
+        for check in &verdict.checks {
+            println!("  {} {:<28} {}", if check.passed { "ok  " } else { "FAIL" }, check.rule, check.reason);
+        }
+        if !policy.signoff.required_roles.is_empty() {
+            println!("  sign-off required before approval: {} (recorded by the governance workspace)", policy.signoff.required_roles.join(", "));
+        }
+    }
+    Ok(if verdict.passed { 0 } else { 1 })
 }

@@ -145,3 +145,33 @@ fn settings_come_from_medaudit_toml_and_flags_win() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("medaudit.toml") && stderr(&output).contains("unknown field"), "{}", stderr(&output));
 }
+
+#[test]
+fn gate_passes_and_fails_with_reasons_and_exit_codes() {
+    let temp = tempfile::tempdir().unwrap();
+    let bank = write_bank(temp.path(), 10);
+    let run = temp.path().join("run");
+    let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", "baseline:first", "--out", run.to_str().unwrap(), "--quiet"], temp.path());
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let lenient = temp.path().join("lenient.toml");
+    std::fs::write(&lenient, "version = 1\nname = \"lenient\"\n[gate]\nmin_lower_bound = 0.0\nmax_critical_wrong = 1000\nrequire_all_dimensions = false\n[gate.noninferiority]\nmargin = 0.02\n").unwrap();
+    let output = medaudit(&["gate", run.to_str().unwrap(), "--policy", lenient.to_str().unwrap(), "--baseline", run.to_str().unwrap()], temp.path());
+    assert_eq!(output.status.code(), Some(0), "{}{}", stdout(&output), stderr(&output));
+    assert!(stdout(&output).starts_with("PASS"), "{}", stdout(&output));
+    assert!(stdout(&output).contains("non-inferiority overall"));
+
+    let shipped = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../governance/policy.toml");
+    let output = medaudit(&["gate", run.to_str().unwrap(), "--policy", shipped.to_str().unwrap(), "--json"], temp.path());
+    assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
+    let verdict: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
+    assert_eq!(verdict["passed"], false);
+    let reasons: Vec<&str> = verdict["checks"].as_array().unwrap().iter().filter(|check| check["passed"] == false).map(|check| check["reason"].as_str().unwrap()).collect();
+    assert!(reasons.iter().any(|reason| reason.contains("not evaluated: E03")), "{reasons:?}");
+    assert!(reasons.iter().any(|reason| reason.contains("give its run with --baseline")), "{reasons:?}");
+
+    let broken = temp.path().join("broken.toml");
+    std::fs::write(&broken, "version = 1\nname = \"x\"\n[gate]\nmin_lower_bound = 1.5\nmax_critical_wrong = 0\n[gate.dimensions.E99]\nmin_lower_bound = 0.5\n").unwrap();
+    let output = medaudit(&["gate", run.to_str().unwrap(), "--policy", broken.to_str().unwrap()], temp.path());
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("min_lower_bound must be between 0 and 1") && stderr(&output).contains("E99"), "{}", stderr(&output));
+}

@@ -6,6 +6,7 @@
 
 pub mod bank;
 pub mod extract;
+pub mod gate;
 pub mod hash;
 pub mod item;
 pub mod lint;

@@ -10,6 +10,10 @@ use crate::stats::chi_square_sf;
 
 pub const KEY_BALANCE_ALPHA: f64 = 0.01;
 pub const MAX_LONGEST_KEY_SHARE: f64 = 0.35;
+/// No length rank (longest, second-longest, …) may hold the key in more than this share of a
+/// dimension's single-answer items: "always pick the second-longest" is as much a shortcut as
+/// "always pick the longest".
+pub const MAX_KEY_LENGTH_RANK_SHARE: f64 = 0.40;
 pub const MAX_BASELINE_POINTS_ABOVE_CHANCE: f64 = 10.0;
 pub const NEAR_DUPLICATE_JACCARD: f64 = 0.6;
 pub const BANNED_OPTIONS: [&str; 8] = ["all of the above", "none of the above", "以上都是", "以上均不是", "以上都不是", "以上皆是", "以上均是", "以上全是"];
@@ -29,6 +33,23 @@ pub fn longest_index(options: &[String]) -> usize {
         }
     }
     best
+}
+
+/// The key's rank by length among the options: 0 = longest (ties broken by position, as the
+/// longest-option baseline does).
+pub fn length_rank(options: &[String], key: usize) -> usize {
+    let mut order: Vec<usize> = (0..options.len()).collect();
+    order.sort_by_key(|&index| std::cmp::Reverse(options[index].chars().count()));
+    order.iter().position(|&index| index == key).unwrap_or(0)
+}
+
+fn ordinal(n: usize) -> String {
+    match n {
+        1 => "1st".into(),
+        2 => "2nd".into(),
+        3 => "3rd".into(),
+        other => format!("{other}th"),
+    }
 }
 
 /// Index of the shortest option (in characters); ties go to the earlier one.
@@ -146,6 +167,24 @@ pub fn lint(items: &[Item]) -> LintReport {
                     share * 100.0,
                     MAX_LONGEST_KEY_SHARE * 100.0
                 ));
+            }
+            let mut rank_counts = [0usize; 5];
+            for item in &with_text {
+                if let (Some(text), Some(&key)) = (item.text(lang), item.answer.first()) {
+                    rank_counts[length_rank(&text.options, key).min(4)] += 1;
+                }
+            }
+            for (rank, count) in rank_counts.iter().enumerate() {
+                let share = *count as f64 / with_text.len() as f64;
+                if share > MAX_KEY_LENGTH_RANK_SHARE {
+                    report.failures.push(format!(
+                        "{code}: the key is the {} longest {} option in {:.0}% of single-answer items (limit {:.0}% for any length rank); vary which length rank the key has",
+                        ordinal(rank + 1),
+                        lang.as_str(),
+                        share * 100.0,
+                        MAX_KEY_LENGTH_RANK_SHARE * 100.0
+                    ));
+                }
             }
             // The mirror image: a bank whose keys are terse teaches "pick the shortest".
             let shortest =
@@ -270,5 +309,6 @@ mod tests {
         assert!(failures.contains("E01-0090: zh option says \"以上都是\""), "{failures}");
         assert!(failures.contains("E01-0000 (test) and E01-0091 (test): near-duplicate stems"), "{failures}");
         assert!(failures.contains("E01: keys of multi-answer items cluster by position"), "{failures}");
+        assert!(failures.contains("E01: the key is the 1st longest zh option in"), "{failures}");
     }
 }
