@@ -35,12 +35,17 @@ pub fn longest_index(options: &[String]) -> usize {
     best
 }
 
-/// The key's rank by length among the options: 0 = longest (ties broken by position, as the
-/// longest-option baseline does).
-pub fn length_rank(options: &[String], key: usize) -> usize {
-    let mut order: Vec<usize> = (0..options.len()).collect();
-    order.sort_by_key(|&index| std::cmp::Reverse(options[index].chars().count()));
-    order.iter().position(|&index| index == key).unwrap_or(0)
+/// The key's rank by length among the options: the number of options longer than it (0 =
+/// longest), or None when another option has exactly the key's length, since a "pick the
+/// n-th longest" strategy cannot single out a tied key. Independent of option order, which
+/// rotation changes.
+pub fn length_rank(options: &[String], key: usize) -> Option<usize> {
+    let lengths: Vec<usize> = options.iter().map(|option| option.chars().count()).collect();
+    let key_length = *lengths.get(key)?;
+    if lengths.iter().enumerate().any(|(index, length)| index != key && *length == key_length) {
+        return None;
+    }
+    Some(lengths.iter().filter(|length| **length > key_length).count())
 }
 
 fn ordinal(n: usize) -> String {
@@ -170,8 +175,8 @@ pub fn lint(items: &[Item]) -> LintReport {
             }
             let mut rank_counts = [0usize; 5];
             for item in &with_text {
-                if let (Some(text), Some(&key)) = (item.text(lang), item.answer.first()) {
-                    rank_counts[length_rank(&text.options, key).min(4)] += 1;
+                if let Some(rank) = item.text(lang).zip(item.answer.first()).and_then(|(text, &key)| length_rank(&text.options, key)) {
+                    rank_counts[rank.min(4)] += 1;
                 }
             }
             for (rank, count) in rank_counts.iter().enumerate() {
