@@ -71,17 +71,30 @@ pub fn shortest_index(options: &[String]) -> usize {
 /// Chi-square goodness of fit of key positions against uniform, where each item spreads its
 /// expected mass evenly over its own options. Returns (observed, expected, p).
 pub fn key_balance(items: &[&Item]) -> (Vec<u64>, Vec<f64>, f64) {
+    position_balance(items, |item| item.answer.first().copied().into_iter().collect(), |_| 1.0)
+}
+
+/// Key membership by position over multi-answer items: an item with k keys among n options
+/// expects k/n at each of its positions. Returns (observed, p).
+pub fn multi_key_balance(items: &[&Item]) -> (Vec<u64>, f64) {
+    let (observed, _, p) = position_balance(items, |item| item.answer.clone(), |item| item.answer.len() as f64);
+    (observed, p)
+}
+
+/// Observed key positions against an expectation of `mass(item)` spread evenly over each
+/// item's options, with the chi-square upper-tail p.
+fn position_balance(items: &[&Item], keys: impl Fn(&Item) -> Vec<usize>, mass: impl Fn(&Item) -> f64) -> (Vec<u64>, Vec<f64>, f64) {
     let mut observed = vec![0u64; LETTERS.len()];
     let mut expected = vec![0f64; LETTERS.len()];
     for item in items {
         let n = item.n_options().clamp(1, LETTERS.len());
-        if let Some(&index) = item.answer.first() {
+        for index in keys(item) {
             if index < LETTERS.len() {
                 observed[index] += 1;
             }
         }
         for slot in expected.iter_mut().take(n) {
-            *slot += 1.0 / n as f64;
+            *slot += mass(item) / n as f64;
         }
     }
     let mut statistic = 0.0;
@@ -94,34 +107,6 @@ pub fn key_balance(items: &[&Item]) -> (Vec<u64>, Vec<f64>, f64) {
     }
     let p = if categories > 1 { chi_square_sf(statistic, (categories - 1) as f64) } else { 1.0 };
     (observed, expected, p)
-}
-
-/// Key membership by position over multi-answer items: an item with k keys among n options
-/// expects k/n at each of its positions. Returns (observed, p).
-pub fn multi_key_balance(items: &[&Item]) -> (Vec<u64>, f64) {
-    let mut observed = vec![0u64; LETTERS.len()];
-    let mut expected = vec![0f64; LETTERS.len()];
-    for item in items {
-        let n = item.n_options().clamp(1, LETTERS.len());
-        for &index in &item.answer {
-            if index < LETTERS.len() {
-                observed[index] += 1;
-            }
-        }
-        for slot in expected.iter_mut().take(n) {
-            *slot += item.answer.len() as f64 / n as f64;
-        }
-    }
-    let mut statistic = 0.0;
-    let mut categories = 0;
-    for (observed, expected) in observed.iter().zip(&expected) {
-        if *expected > 0.0 {
-            statistic += (*observed as f64 - expected).powi(2) / expected;
-            categories += 1;
-        }
-    }
-    let p = if categories > 1 { chi_square_sf(statistic, (categories - 1) as f64) } else { 1.0 };
-    (observed, p)
 }
 
 pub fn lint(items: &[Item]) -> LintReport {

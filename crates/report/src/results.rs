@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use medaudit_core::score::{compare, score, Comparison, Scores, Status, RESULTS_SCHEMA_VERSION};
 use medaudit_core::Item;
-use medaudit_engine::plan::languages;
+use medaudit_engine::plan::count_tasks;
 use medaudit_engine::{JournalRecord, RunSettings};
 use serde::{Deserialize, Serialize};
 
@@ -67,18 +67,6 @@ pub struct RunResults {
 /// How many failed tasks `results.json` lists with their text, most severe first.
 pub const MAX_FAILED_LISTED: usize = 1000;
 
-/// How many tasks the settings plan for the run's item snapshot (without rendering prompts).
-fn planned_tasks(items: &[Item], settings: &RunSettings) -> u64 {
-    items
-        .iter()
-        .filter(|item| item.is_multiple_choice())
-        .map(|item| {
-            let n_langs = languages(settings.lang).into_iter().filter(|lang| item.text(*lang).is_some()).count() as u64;
-            n_langs * if settings.rotate { item.n_options() as u64 } else { 1 }
-        })
-        .sum()
-}
-
 pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalRecord]) -> RunResults {
     let outcomes: Vec<_> = records.iter().map(JournalRecord::outcome).collect();
     let scores = score(&outcomes);
@@ -130,7 +118,7 @@ pub fn build_results(settings: &RunSettings, items: &[Item], records: &[JournalR
             }
         })
         .collect();
-    let n_tasks_planned = planned_tasks(items, settings);
+    let n_tasks_planned = count_tasks(items, settings);
     let n_finished = records.iter().filter(|record| record.status != Status::Error).count() as u64;
     RunResults {
         schema_version: RESULTS_SCHEMA_VERSION,
