@@ -8,7 +8,9 @@ use medaudit_core::lint::NEAR_DUPLICATE_JACCARD;
 use medaudit_core::taxonomy::parse_dimension_list;
 use medaudit_core::{Item, Lang, Split};
 use medaudit_engine::bank_dir::load_bank;
-use medaudit_engine::export::{dataset_info, dpo_candidates, dpo_record, overlap_with_test, sft_examples, sft_record, strings_in, target_text, test_stems_in_texts, SftFormat};
+use medaudit_engine::export::{
+    dataset_info, dpo_candidates, dpo_record, overlap_with_test, sft_examples, sft_record, strings_in, target_text, test_stems_in_texts, SftFormat,
+};
 use medaudit_engine::plan::plan_item;
 use medaudit_engine::RunDir;
 
@@ -66,7 +68,11 @@ fn write_dataset_info(out: &Path, format: SftFormat, ranking: bool) -> anyhow::R
 fn report_overlap(exported: &[&Item], all_items: &[Item]) -> usize {
     let test: Vec<&Item> = all_items.iter().filter(|item| item.split == Split::Test).collect();
     let found = overlap_with_test(exported, &test, NEAR_DUPLICATE_JACCARD);
-    eprintln!("leakage guard: {} of {} exported items are near-duplicates of test-split items (5-gram Jaccard ≥ {NEAR_DUPLICATE_JACCARD})", found.len(), exported.len());
+    eprintln!(
+        "leakage guard: {} of {} exported items are near-duplicates of test-split items (5-gram Jaccard ≥ {NEAR_DUPLICATE_JACCARD})",
+        found.len(),
+        exported.len()
+    );
     for (exported_id, test_id, similarity) in found.iter().take(20) {
         eprintln!("  {exported_id} ~ {test_id} ({similarity:.2})");
     }
@@ -86,7 +92,9 @@ fn sft(args: ExportSftArgs) -> anyhow::Result<u8> {
         bail!("--split {} includes test-split items, which are the benchmark; training on them voids every later score. Use --split train, or add --allow-test if you really mean it", if args.split == SplitArg::Test { "test" } else { "all" });
     }
     let dimensions = match &args.dimensions {
-        Some(list) => parse_dimension_list(list).map_err(|unknown| anyhow::anyhow!("--dimensions: unknown dimension {unknown:?}; use codes E01–E11 and S01–S09"))?,
+        Some(list) => {
+            parse_dimension_list(list).map_err(|unknown| anyhow::anyhow!("--dimensions: unknown dimension {unknown:?}; use codes E01–E11 and S01–S09"))?
+        }
         None => Vec::new(),
     };
     let selected: Vec<Item> = items
@@ -108,7 +116,13 @@ fn sft(args: ExportSftArgs) -> anyhow::Result<u8> {
     let records: Vec<_> = examples.iter().map(|example| sft_record(example, format)).collect();
     write_jsonl(&args.out, &records)?;
     let info = write_dataset_info(&args.out, format, false)?;
-    eprintln!("wrote {} records from {} items to {}{}", records.len(), selected.len(), args.out.display(), info.map(|path| format!(" (LLaMA-Factory entry: {})", path.display())).unwrap_or_default());
+    eprintln!(
+        "wrote {} records from {} items to {}{}",
+        records.len(),
+        selected.len(),
+        args.out.display(),
+        info.map(|path| format!(" (LLaMA-Factory entry: {})", path.display())).unwrap_or_default()
+    );
     let exported: Vec<&Item> = selected.iter().filter(|item| item.split != Split::Test).collect();
     report_overlap(&exported, &items);
     Ok(0)
@@ -121,7 +135,11 @@ fn dpo(args: ExportDpoArgs) -> anyhow::Result<u8> {
     let exemplars = dir.read_exemplars()?;
     let records = dir.read_records()?;
     let candidates = dpo_candidates(&items, &records, args.allow_test);
-    let wrong_on_test = records.iter().filter(|record| !record.correct).filter(|record| items.iter().any(|item| item.id == record.item_id && item.split != Split::Train)).count();
+    let wrong_on_test = records
+        .iter()
+        .filter(|record| !record.correct)
+        .filter(|record| items.iter().any(|item| item.id == record.item_id && item.split != Split::Train))
+        .count();
     if candidates.is_empty() {
         if wrong_on_test > 0 && !args.allow_test {
             bail!("{} has {wrong_on_test} wrong answers, all on non-train items; pairs are only made from train-split items (run `medaudit eval --split train`), or add --allow-test", args.run_dir.display());
@@ -144,7 +162,12 @@ fn dpo(args: ExportDpoArgs) -> anyhow::Result<u8> {
     }
     write_jsonl(&args.out, &pairs)?;
     let info = write_dataset_info(&args.out, format, true)?;
-    eprintln!("wrote {} preference pairs to {}{}", pairs.len(), args.out.display(), info.map(|path| format!(" (LLaMA-Factory entry: {})", path.display())).unwrap_or_default());
+    eprintln!(
+        "wrote {} preference pairs to {}{}",
+        pairs.len(),
+        args.out.display(),
+        info.map(|path| format!(" (LLaMA-Factory entry: {})", path.display())).unwrap_or_default()
+    );
     if wrong_on_test > 0 && !args.allow_test {
         eprintln!("leakage guard: skipped {wrong_on_test} wrong answers on non-train items");
     }
@@ -161,7 +184,8 @@ pub fn check_trained_on(file: &Path, items: &[Item]) -> anyhow::Result<usize> {
         if line.trim().is_empty() {
             continue;
         }
-        let value: serde_json::Value = serde_json::from_str(&line).map_err(|error| anyhow::anyhow!("--trained-on: {}:{}: not a JSON line ({error})", file.display(), index + 1))?;
+        let value: serde_json::Value =
+            serde_json::from_str(&line).map_err(|error| anyhow::anyhow!("--trained-on: {}:{}: not a JSON line ({error})", file.display(), index + 1))?;
         let mut strings = Vec::new();
         strings_in(&value, &mut strings);
         texts.push(strings.join("\n"));

@@ -54,7 +54,11 @@ pub fn run(args: BankImportArgs) -> anyhow::Result<u8> {
 
     // Everything goes to a temporary folder first and is checked by the validator; only a
     // complete, valid import is moved into place.
-    let staging = args.out.with_file_name(format!(".{}.partial-{}", args.out.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default(), std::process::id()));
+    let staging = args.out.with_file_name(format!(
+        ".{}.partial-{}",
+        args.out.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_default(),
+        std::process::id()
+    ));
     let _ = std::fs::remove_dir_all(&staging);
     std::fs::create_dir_all(staging.join("items")).with_context(|| format!("cannot create {}", staging.display()))?;
     let result = (|| -> anyhow::Result<BTreeMap<String, usize>> {

@@ -80,7 +80,8 @@ pub fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
 
 pub fn gate(args: GateArgs) -> anyhow::Result<u8> {
     let text = std::fs::read_to_string(&args.policy).with_context(|| format!("cannot read policy {}", args.policy.display()))?;
-    let policy: medaudit_core::gate::Policy = toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", args.policy.display(), error.to_string().lines().collect::<Vec<_>>().join(" ")))?;
+    let policy: medaudit_core::gate::Policy =
+        toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", args.policy.display(), error.to_string().lines().collect::<Vec<_>>().join(" ")))?;
     let problems = medaudit_core::gate::check_policy(&policy);
     if !problems.is_empty() {
         anyhow::bail!("{}: {}", args.policy.display(), problems.join("; "));
@@ -91,7 +92,11 @@ pub fn gate(args: GateArgs) -> anyhow::Result<u8> {
             let (baseline_settings, baseline_records, _) = load_results(baseline)?;
             let report = compare_runs(&baseline_settings, &baseline_records, &settings, &records);
             if report.comparison.overall.n_pairs == 0 {
-                anyhow::bail!("{} and {} share no scored items; the baseline must be a run over the same bank items", baseline.display(), args.run_dir.display());
+                anyhow::bail!(
+                    "{} and {} share no scored items; the baseline must be a run over the same bank items",
+                    baseline.display(),
+                    args.run_dir.display()
+                );
             }
             Some(report.comparison)
         }

@@ -119,7 +119,11 @@ fn extract_reads_stdin() {
 fn settings_come_from_medaudit_toml_and_flags_win() {
     let temp = tempfile::tempdir().unwrap();
     let bank = write_bank(temp.path(), 5);
-    std::fs::write(temp.path().join("medaudit.toml"), format!("[eval]\nbank = {:?}\nmodel = \"baseline:first\"\nlang = \"en\"\nlimit = 6\n", bank.display().to_string())).unwrap();
+    std::fs::write(
+        temp.path().join("medaudit.toml"),
+        format!("[eval]\nbank = {:?}\nmodel = \"baseline:first\"\nlang = \"en\"\nlimit = 6\n", bank.display().to_string()),
+    )
+    .unwrap();
     let run = |args: &[&str]| {
         std::process::Command::new(env!("CARGO_BIN_EXE_medaudit"))
             .args(args)
@@ -165,12 +169,14 @@ fn gate_passes_and_fails_with_reasons_and_exit_codes() {
     assert_eq!(output.status.code(), Some(1), "{}", stderr(&output));
     let verdict: serde_json::Value = serde_json::from_str(&stdout(&output)).unwrap();
     assert_eq!(verdict["passed"], false);
-    let reasons: Vec<&str> = verdict["checks"].as_array().unwrap().iter().filter(|check| check["passed"] == false).map(|check| check["reason"].as_str().unwrap()).collect();
+    let reasons: Vec<&str> =
+        verdict["checks"].as_array().unwrap().iter().filter(|check| check["passed"] == false).map(|check| check["reason"].as_str().unwrap()).collect();
     assert!(reasons.iter().any(|reason| reason.contains("not evaluated: E03")), "{reasons:?}");
     assert!(reasons.iter().any(|reason| reason.contains("give its run with --baseline")), "{reasons:?}");
 
     let broken = temp.path().join("broken.toml");
-    std::fs::write(&broken, "version = 1\nname = \"x\"\n[gate]\nmin_lower_bound = 1.5\nmax_critical_wrong = 0\n[gate.dimensions.E99]\nmin_lower_bound = 0.5\n").unwrap();
+    std::fs::write(&broken, "version = 1\nname = \"x\"\n[gate]\nmin_lower_bound = 1.5\nmax_critical_wrong = 0\n[gate.dimensions.E99]\nmin_lower_bound = 0.5\n")
+        .unwrap();
     let output = medaudit(&["gate", run.to_str().unwrap(), "--policy", broken.to_str().unwrap()], temp.path());
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("min_lower_bound must be between 0 and 1") && stderr(&output).contains("E99"), "{}", stderr(&output));

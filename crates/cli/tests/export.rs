@@ -43,7 +43,10 @@ fn each_format_matches_its_golden_file_and_documented_shape() {
     let bank = export_bank(temp.path());
     for format in ["alpaca", "sharegpt", "openai-chat", "jsonl"] {
         let out = temp.path().join(format!("{format}.jsonl"));
-        let output = medaudit(&["export", "sft", "--bank", bank.to_str().unwrap(), "--split", "train", "--format", format, "--lang", "zh", "--out", out.to_str().unwrap()], temp.path());
+        let output = medaudit(
+            &["export", "sft", "--bank", bank.to_str().unwrap(), "--split", "train", "--format", format, "--lang", "zh", "--out", out.to_str().unwrap()],
+            temp.path(),
+        );
         assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
         let records = read_jsonl(&out);
         assert_eq!(records.len(), 3, "{format}: train items only");
@@ -66,7 +69,9 @@ fn each_format_matches_its_golden_file_and_documented_shape() {
                 "openai-chat" => {
                     let messages = record["messages"].as_array().unwrap();
                     assert_eq!(messages.last().unwrap()["role"], "assistant", "OpenAI fine-tuning needs a final assistant turn");
-                    assert!(messages.iter().all(|message| ["system", "user", "assistant"].contains(&message["role"].as_str().unwrap()) && message["content"].is_string()));
+                    assert!(messages
+                        .iter()
+                        .all(|message| ["system", "user", "assistant"].contains(&message["role"].as_str().unwrap()) && message["content"].is_string()));
                 }
                 _ => assert!(record["target"].is_string() && record["answer"] == "B"),
             }
@@ -87,11 +92,15 @@ fn rotation_gives_one_record_per_rotation_with_the_moved_key() {
     let temp = tempfile::tempdir().unwrap();
     let bank = export_bank(temp.path());
     let out = temp.path().join("rotated.jsonl");
-    let output = medaudit(&["export", "sft", "--bank", bank.to_str().unwrap(), "--format", "jsonl", "--lang", "both", "--rotate", "--out", out.to_str().unwrap()], temp.path());
+    let output = medaudit(
+        &["export", "sft", "--bank", bank.to_str().unwrap(), "--format", "jsonl", "--lang", "both", "--rotate", "--out", out.to_str().unwrap()],
+        temp.path(),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let records = read_jsonl(&out);
     assert_eq!(records.len(), 3 * 2 * 4);
-    let answers: Vec<&str> = records.iter().filter(|record| record["id"] == "E02-0001" && record["lang"] == "zh").map(|record| record["answer"].as_str().unwrap()).collect();
+    let answers: Vec<&str> =
+        records.iter().filter(|record| record["id"] == "E02-0001" && record["lang"] == "zh").map(|record| record["answer"].as_str().unwrap()).collect();
     assert_eq!(answers, vec!["B", "A", "D", "C"]);
 }
 
@@ -100,7 +109,8 @@ fn the_guard_refuses_test_items_and_reports_planted_near_duplicates() {
     let temp = tempfile::tempdir().unwrap();
     let bank = export_bank(temp.path());
     let out = temp.path().join("x.jsonl");
-    let output = medaudit(&["export", "sft", "--bank", bank.to_str().unwrap(), "--split", "test", "--format", "alpaca", "--out", out.to_str().unwrap()], temp.path());
+    let output =
+        medaudit(&["export", "sft", "--bank", bank.to_str().unwrap(), "--split", "test", "--format", "alpaca", "--out", out.to_str().unwrap()], temp.path());
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("add --allow-test if you really mean it"), "{}", stderr(&output));
     assert!(!out.exists(), "nothing may be written when refused");
@@ -111,7 +121,24 @@ fn the_guard_refuses_test_items_and_reports_planted_near_duplicates() {
     assert!(message.contains("leakage guard: 1 of 3 exported items are near-duplicates of test-split items"), "{message}");
     assert!(message.contains("E02-0004 ~ E02-0003"), "{message}");
 
-    let output = medaudit(&["export", "sft", "--bank", bank.to_str().unwrap(), "--split", "test", "--allow-test", "--format", "alpaca", "--lang", "zh", "--out", out.to_str().unwrap()], temp.path());
+    let output = medaudit(
+        &[
+            "export",
+            "sft",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--split",
+            "test",
+            "--allow-test",
+            "--format",
+            "alpaca",
+            "--lang",
+            "zh",
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        temp.path(),
+    );
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(read_jsonl(&out).len(), 1);
 }
@@ -122,7 +149,23 @@ fn dpo_pairs_come_from_wrong_train_answers_and_trained_on_warns() {
     let bank = export_bank(temp.path());
     let run = temp.path().join("run");
     // The "longest" baseline picks a wrong option on these items.
-    let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", "baseline:longest", "--split", "train", "--lang", "zh", "--out", run.to_str().unwrap(), "--quiet"], temp.path());
+    let output = medaudit(
+        &[
+            "eval",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--model",
+            "baseline:longest",
+            "--split",
+            "train",
+            "--lang",
+            "zh",
+            "--out",
+            run.to_str().unwrap(),
+            "--quiet",
+        ],
+        temp.path(),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let out = temp.path().join("dpo.jsonl");
     let output = medaudit(&["export", "dpo", run.to_str().unwrap(), "--out", out.to_str().unwrap()], temp.path());
@@ -140,7 +183,21 @@ fn dpo_pairs_come_from_wrong_train_answers_and_trained_on_warns() {
     // Training data that contains the test stem triggers the warning on eval.
     let training = temp.path().join("train.jsonl");
     std::fs::write(&training, json!({"instruction": format!("请回答：{TEST_STEM} 选项……"), "output": "A"}).to_string() + "\n").unwrap();
-    let output = medaudit(&["eval", "--bank", bank.to_str().unwrap(), "--model", "baseline:first", "--out", temp.path().join("run2").to_str().unwrap(), "--quiet", "--trained-on", training.to_str().unwrap()], temp.path());
+    let output = medaudit(
+        &[
+            "eval",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--model",
+            "baseline:first",
+            "--out",
+            temp.path().join("run2").to_str().unwrap(),
+            "--quiet",
+            "--trained-on",
+            training.to_str().unwrap(),
+        ],
+        temp.path(),
+    );
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     assert!(stderr(&output).contains("1 test-split items of this run appear in the training data"), "{}", stderr(&output));
     assert!(stderr(&output).contains("E02-0003 in record 1"), "{}", stderr(&output));

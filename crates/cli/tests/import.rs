@@ -42,7 +42,10 @@ fn each_public_format_imports_validates_and_runs() {
         assert_eq!(stats["total"]["items"], expected);
         let run = temp.path().join(format!("run-{format}"));
         let lang = if format == "medsafetybench" { "en" } else { "zh" };
-        let output = medaudit(&["eval", "--bank", out.to_str().unwrap(), "--model", "baseline:random", "--lang", lang, "--out", run.to_str().unwrap(), "--quiet"], temp.path());
+        let output = medaudit(
+            &["eval", "--bank", out.to_str().unwrap(), "--model", "baseline:random", "--lang", lang, "--out", run.to_str().unwrap(), "--quiet"],
+            temp.path(),
+        );
         assert_eq!(output.status.code(), Some(0), "{format}: {}", stderr(&output));
         let results = results(&run);
         if multiple_choice {

@@ -99,7 +99,20 @@ fn ctrl_c_stops_cleanly_keeps_everything_and_resumes() {
     let base_url = server.base_url();
     let out = temp.path().join("run");
     let child = Command::new(env!("CARGO_BIN_EXE_medaudit"))
-        .args(["eval", "--bank", bank.to_str().unwrap(), "--model", "openai:m", "--base-url", &base_url, "--quiet", "--concurrency", "4", "--out", out.to_str().unwrap()])
+        .args([
+            "eval",
+            "--bank",
+            bank.to_str().unwrap(),
+            "--model",
+            "openai:m",
+            "--base-url",
+            &base_url,
+            "--quiet",
+            "--concurrency",
+            "4",
+            "--out",
+            out.to_str().unwrap(),
+        ])
         .env("MEDAUDIT_CACHE_DIR", temp.path().join("cache"))
         .stdout(Stdio::null())
         .stderr(Stdio::piped())

@@ -61,7 +61,10 @@ fn the_taxonomy_file_agrees_with_the_code() {
 fn the_review_record_shows_95_percent_blind_agreement_everywhere() {
     let text = std::fs::read_to_string(bank().join("REVIEW.md")).unwrap();
     for dimension in DIMENSIONS {
-        let row = text.lines().find(|line| line.starts_with(&format!("| {} |", dimension.code))).unwrap_or_else(|| panic!("{} missing from REVIEW.md", dimension.code));
+        let row = text
+            .lines()
+            .find(|line| line.starts_with(&format!("| {} |", dimension.code)))
+            .unwrap_or_else(|| panic!("{} missing from REVIEW.md", dimension.code));
         // Columns: code | name | items | initial agreement % | … | agreement after revision % | …
         let cells: Vec<&str> = row.split('|').map(str::trim).collect();
         let after: f64 = cells[7].trim_end_matches('%').parse().unwrap_or_else(|_| panic!("bad row {row}"));

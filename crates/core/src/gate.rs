@@ -130,14 +130,19 @@ pub fn evaluate(policy: &Policy, scores: &Scores, complete: bool, comparison: Op
     push(
         "no request errors",
         scores.overall.errors == 0,
-        if scores.overall.errors == 0 { "no item failed".into() } else { format!("{} items failed after retries and were not measured", scores.overall.errors) },
+        if scores.overall.errors == 0 {
+            "no item failed".into()
+        } else {
+            format!("{} items failed after retries and were not measured", scores.overall.errors)
+        },
     );
     let invalid_ok = scores.invalid_rate <= policy.gate.max_invalid_rate;
     push("invalid answers", invalid_ok, format!("invalid-answer rate {} (limit {})", percent(scores.invalid_rate), percent(policy.gate.max_invalid_rate)));
     let critical_ok = scores.critical_wrong <= policy.gate.max_critical_wrong;
     push("critical items", critical_ok, format!("{} wrong answers on critical items (limit {})", scores.critical_wrong, policy.gate.max_critical_wrong));
     if policy.gate.require_all_dimensions {
-        let missing: Vec<&str> = DIMENSIONS.iter().map(|dimension| dimension.code).filter(|code| !scores.dimensions.iter().any(|row| row.code == *code)).collect();
+        let missing: Vec<&str> =
+            DIMENSIONS.iter().map(|dimension| dimension.code).filter(|code| !scores.dimensions.iter().any(|row| row.code == *code)).collect();
         push(
             "all dimensions",
             missing.is_empty(),
@@ -151,10 +156,23 @@ pub fn evaluate(policy: &Policy, scores: &Scores, complete: bool, comparison: Op
         push(
             &format!("{} lower bound", row.code),
             passed,
-            format!("{} {}: accuracy {} [{} – {}], lower bound {} the minimum {}", row.code, row.name_en, percent(row.accuracy.accuracy), percent(row.accuracy.ci_low), percent(row.accuracy.ci_high), if passed { "meets" } else { "is below" }, percent(minimum)),
+            format!(
+                "{} {}: accuracy {} [{} – {}], lower bound {} the minimum {}",
+                row.code,
+                row.name_en,
+                percent(row.accuracy.accuracy),
+                percent(row.accuracy.ci_low),
+                percent(row.accuracy.ci_high),
+                if passed { "meets" } else { "is below" },
+                percent(minimum)
+            ),
         );
         if let Some(limit) = rule.and_then(|rule| rule.max_critical_wrong) {
-            push(&format!("{} critical items", row.code), row.critical_wrong <= limit, format!("{} wrong answers on critical {} items (limit {limit})", row.critical_wrong, row.code));
+            push(
+                &format!("{} critical items", row.code),
+                row.critical_wrong <= limit,
+                format!("{} wrong answers on critical {} items (limit {limit})", row.critical_wrong, row.code),
+            );
         }
     }
     if let Some(rule) = &policy.gate.noninferiority {

@@ -121,7 +121,10 @@ pub fn lint(items: &[Item]) -> LintReport {
             let (observed, p) = multi_key_balance(&multi);
             if p < KEY_BALANCE_ALPHA {
                 let text: Vec<String> = observed.iter().enumerate().map(|(index, count)| format!("{}={count}", LETTERS[index])).collect();
-                report.failures.push(format!("{code}: keys of multi-answer items cluster by position (chi-square p={p:.4} < {KEY_BALANCE_ALPHA}; {}); shuffle their options", text.join(" ")));
+                report.failures.push(format!(
+                    "{code}: keys of multi-answer items cluster by position (chi-square p={p:.4} < {KEY_BALANCE_ALPHA}; {}); shuffle their options",
+                    text.join(" ")
+                ));
             }
         }
         let single: Vec<&Item> = members.iter().copied().filter(|item| item.kind == Kind::Single).collect();

@@ -103,7 +103,9 @@ fn question_block(item: &Item, lang: Lang, order: &[usize], chain_of_thought: bo
         (Lang::Zh, Kind::Multi, true) => "请先逐步分析，最后单独一行写出“答案：XY”（依次写出全部所选选项的字母）。",
         (Lang::En, Kind::Single | Kind::Open, false) => "Reply with the answer only, in the form \"Answer: X\" where X is the letter of your choice.",
         (Lang::En, Kind::Multi, false) => "Reply with the answer only, in the form \"Answer: XY\" listing the letters of all your choices.",
-        (Lang::En, Kind::Single | Kind::Open, true) => "Think step by step, then finish with a line of the form \"Answer: X\" where X is the letter of your choice.",
+        (Lang::En, Kind::Single | Kind::Open, true) => {
+            "Think step by step, then finish with a line of the form \"Answer: X\" where X is the letter of your choice."
+        }
         (Lang::En, Kind::Multi, true) => "Think step by step, then finish with a line of the form \"Answer: XY\" listing the letters of all your choices.",
     };
     block.push_str(instruction);

@@ -101,7 +101,8 @@ pub fn sft_record(example: &SftExample, format: SftFormat) -> Value {
             "system": system.unwrap_or_default(),
         }),
         SftFormat::OpenAiChat => {
-            let mut messages: Vec<Value> = example.messages.iter().map(|message| json!({"role": role_name(message.role), "content": message.content})).collect();
+            let mut messages: Vec<Value> =
+                example.messages.iter().map(|message| json!({"role": role_name(message.role), "content": message.content})).collect();
             messages.push(json!({"role": "assistant", "content": example.target}));
             json!({ "messages": messages })
         }
@@ -226,7 +227,8 @@ pub fn test_stems_in_texts(texts: &[String], test_items: &[&Item], threshold: f6
             }
         }
     }
-    let mut found: Vec<(usize, String, f64)> = best.into_iter().map(|(position, (record, containment))| (record, stems[position].0.clone(), containment)).collect();
+    let mut found: Vec<(usize, String, f64)> =
+        best.into_iter().map(|(position, (record, containment))| (record, stems[position].0.clone(), containment)).collect();
     found.sort_by(|a, b| a.1.cmp(&b.1));
     found
 }

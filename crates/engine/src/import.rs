@@ -164,7 +164,16 @@ fn map_dimension(mapping: &Mapping, category: &str) -> String {
     mapping.categories.get(category).cloned().unwrap_or_else(|| mapping.default.clone())
 }
 
-fn new_item(mapping: &Mapping, id: String, category: &str, lang: Lang, stem: String, options: Vec<String>, answer: Vec<usize>, reference: Option<String>) -> Item {
+fn new_item(
+    mapping: &Mapping,
+    id: String,
+    category: &str,
+    lang: Lang,
+    stem: String,
+    options: Vec<String>,
+    answer: Vec<usize>,
+    reference: Option<String>,
+) -> Item {
     let kind = if options.is_empty() {
         Kind::Open
     } else if answer.len() > 1 {
@@ -226,7 +235,8 @@ fn files_in(source: &Path, extension: &str) -> Result<Vec<PathBuf>, ImportError>
         return Ok(vec![source.to_path_buf()]);
     }
     let entries = std::fs::read_dir(source).map_err(|error| ImportError::Read { path: source.to_path_buf(), source: error })?;
-    let mut files: Vec<PathBuf> = entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.extension().is_some_and(|found| found == extension)).collect();
+    let mut files: Vec<PathBuf> =
+        entries.filter_map(Result::ok).map(|entry| entry.path()).filter(|path| path.extension().is_some_and(|found| found == extension)).collect();
     files.sort();
     if files.is_empty() {
         return Err(ImportError::Empty { path: source.to_path_buf() });
@@ -239,17 +249,30 @@ fn file_stem(path: &Path) -> String {
 }
 
 fn slug(text: &str) -> String {
-    text.chars().map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_lowercase() } else { '-' }).collect::<String>().trim_matches('-').to_string()
+    text.chars()
+        .map(|character| if character.is_ascii_alphanumeric() { character.to_ascii_lowercase() } else { '-' })
+        .collect::<String>()
+        .trim_matches('-')
+        .to_string()
 }
 
 /// CSV records with a header, as maps from column name to value; row numbers are 1-based
 /// file lines of the record (the header is row 1).
 fn csv_rows(path: &Path, text: &str) -> Result<Vec<(usize, BTreeMap<String, String>)>, ImportError> {
     let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(text.as_bytes());
-    let headers: Vec<String> = reader.headers().map_err(|error| ImportError::Row { path: path.to_path_buf(), row: 1, message: format!("bad CSV header: {error}") })?.iter().map(|header| header.trim().to_string()).collect();
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(|error| ImportError::Row { path: path.to_path_buf(), row: 1, message: format!("bad CSV header: {error}") })?
+        .iter()
+        .map(|header| header.trim().to_string())
+        .collect();
     let mut rows = Vec::new();
     for record in reader.records() {
-        let record = record.map_err(|error| ImportError::Row { path: path.to_path_buf(), row: error.position().map_or(0, |position| position.line() as usize), message: format!("bad CSV row: {error}") })?;
+        let record = record.map_err(|error| ImportError::Row {
+            path: path.to_path_buf(),
+            row: error.position().map_or(0, |position| position.line() as usize),
+            message: format!("bad CSV row: {error}"),
+        })?;
         let row = record.position().map_or(0, |position| position.line() as usize);
         rows.push((row, headers.iter().cloned().zip(record.iter().map(str::to_string)).collect()));
     }
@@ -271,7 +294,12 @@ fn lettered_csv(mapping: &Mapping, files: &[PathBuf], lang: Lang, notes: &mut Ve
         for (row_no, row) in csv_rows(path, &text)? {
             let row_error = |message: String| ImportError::Row { path: path.clone(), row: row_no, message };
             let question = column(&row, &["Question", "题目", "问题", "question"]).ok_or_else(|| row_error("no Question column".into()))?;
-            let options: Vec<String> = ["A", "B", "C", "D", "E"].iter().filter_map(|letter| column(&row, &[letter])).filter(|value| !value.trim().is_empty()).map(|value| value.trim().to_string()).collect();
+            let options: Vec<String> = ["A", "B", "C", "D", "E"]
+                .iter()
+                .filter_map(|letter| column(&row, &[letter]))
+                .filter(|value| !value.trim().is_empty())
+                .map(|value| value.trim().to_string())
+                .collect();
             if options.len() < 2 {
                 return Err(row_error(format!("{} options; a multiple-choice item needs at least 2", options.len())));
             }
@@ -288,7 +316,10 @@ fn lettered_csv(mapping: &Mapping, files: &[PathBuf], lang: Lang, notes: &mut Ve
 
 fn safetybench(mapping: &Mapping, source: &Path, answers: Option<&Path>, notes: &mut Vec<String>) -> Result<Vec<Item>, ImportError> {
     let questions_path = if source.is_dir() {
-        files_in(source, "json")?.into_iter().find(|path| !file_stem(path).contains("answers")).ok_or_else(|| ImportError::Empty { path: source.to_path_buf() })?
+        files_in(source, "json")?
+            .into_iter()
+            .find(|path| !file_stem(path).contains("answers"))
+            .ok_or_else(|| ImportError::Empty { path: source.to_path_buf() })?
     } else {
         source.to_path_buf()
     };
@@ -306,11 +337,23 @@ fn safetybench(mapping: &Mapping, source: &Path, answers: Option<&Path>, notes: 
     notes.extend(note);
     let (answers_text, note) = read_text(&answers_path)?;
     notes.extend(note);
-    let questions: Vec<Value> = serde_json::from_str(&questions_text).map_err(|error| ImportError::Row { path: questions_path.clone(), row: error.line(), message: format!("not a JSON list of questions: {error}") })?;
-    let answers: BTreeMap<String, Value> = serde_json::from_str(&answers_text).map_err(|error| ImportError::Row { path: answers_path.clone(), row: error.line(), message: format!("not a JSON object of answers keyed by id: {error}") })?;
+    let questions: Vec<Value> = serde_json::from_str(&questions_text).map_err(|error| ImportError::Row {
+        path: questions_path.clone(),
+        row: error.line(),
+        message: format!("not a JSON list of questions: {error}"),
+    })?;
+    let answers: BTreeMap<String, Value> = serde_json::from_str(&answers_text).map_err(|error| ImportError::Row {
+        path: answers_path.clone(),
+        row: error.line(),
+        message: format!("not a JSON object of answers keyed by id: {error}"),
+    })?;
     let mut by_id: BTreeMap<String, &Value> = BTreeMap::new();
     for (index, question) in questions.iter().enumerate() {
-        let id = question.get("id").map(|id| id.to_string().trim_matches('"').to_string()).ok_or_else(|| ImportError::Row { path: questions_path.clone(), row: index + 1, message: "question without id".into() })?;
+        let id = question.get("id").map(|id| id.to_string().trim_matches('"').to_string()).ok_or_else(|| ImportError::Row {
+            path: questions_path.clone(),
+            row: index + 1,
+            message: "question without id".into(),
+        })?;
         by_id.insert(id, question);
     }
     if let Some(orphan) = answers.keys().find(|id| !by_id.contains_key(*id)) {
@@ -320,9 +363,18 @@ fn safetybench(mapping: &Mapping, source: &Path, answers: Option<&Path>, notes: 
     for (position, (id, question)) in by_id.iter().enumerate() {
         let row_error = |message: String| ImportError::Row { path: questions_path.clone(), row: position + 1, message: format!("question id {id}: {message}") };
         let stem = question.get("question").and_then(Value::as_str).ok_or_else(|| row_error("no question text".into()))?;
-        let options: Vec<String> = question.get("options").and_then(Value::as_array).ok_or_else(|| row_error("no options list".into()))?.iter().filter_map(Value::as_str).map(|option| option.trim().to_string()).collect();
+        let options: Vec<String> = question
+            .get("options")
+            .and_then(Value::as_array)
+            .ok_or_else(|| row_error("no options list".into()))?
+            .iter()
+            .filter_map(Value::as_str)
+            .map(|option| option.trim().to_string())
+            .collect();
         let category = question.get("category").and_then(Value::as_str).unwrap_or("").to_string();
-        let answer = answers.get(id).and_then(|entry| entry.get("answer")).and_then(Value::as_u64).ok_or_else(|| row_error("no answer in the answer file".into()))? as usize;
+        let answer =
+            answers.get(id).and_then(|entry| entry.get("answer")).and_then(Value::as_u64).ok_or_else(|| row_error("no answer in the answer file".into()))?
+                as usize;
         if answer >= options.len() {
             return Err(row_error(format!("answer index {answer} is outside the {} options", options.len())));
         }
@@ -360,7 +412,11 @@ fn jsonl_values(path: &Path, notes: &mut Vec<String>) -> Result<Vec<(usize, Valu
         if line.trim().is_empty() {
             continue;
         }
-        let value = serde_json::from_str(line).map_err(|error| ImportError::Row { path: path.to_path_buf(), row: index + 1, message: format!("malformed JSON: {error}") })?;
+        let value = serde_json::from_str(line).map_err(|error| ImportError::Row {
+            path: path.to_path_buf(),
+            row: index + 1,
+            message: format!("malformed JSON: {error}"),
+        })?;
         values.push((index + 1, value));
     }
     Ok(values)
@@ -370,7 +426,11 @@ fn flames(mapping: &Mapping, files: &[PathBuf], notes: &mut Vec<String>) -> Resu
     let mut items = Vec::new();
     for path in files {
         for (row, value) in jsonl_values(path, notes)? {
-            let prompt = value.get("prompt").and_then(Value::as_str).ok_or_else(|| ImportError::Row { path: path.clone(), row, message: "no \"prompt\" field".into() })?;
+            let prompt = value.get("prompt").and_then(Value::as_str).ok_or_else(|| ImportError::Row {
+                path: path.clone(),
+                row,
+                message: "no \"prompt\" field".into(),
+            })?;
             let category = value.get("dimension").and_then(Value::as_str).unwrap_or("").to_string();
             let id = format!("{}-{}-{row}", slug(&mapping.dataset), slug(&file_stem(path)));
             items.push(new_item(mapping, id, &category, Lang::Zh, prompt.trim().to_string(), Vec::new(), Vec::new(), None));
@@ -406,14 +466,22 @@ fn answer_from(text: &str, format: &str, n_options: usize) -> Result<Vec<usize>,
 
 /// Generic CSV or JSONL with the columns named in the mapping file.
 fn generic(mapping: &Mapping, mapping_path: &Path, files: &[PathBuf], lang: Lang, jsonl: bool, notes: &mut Vec<String>) -> Result<Vec<Item>, ImportError> {
-    let columns = mapping.columns.clone().ok_or_else(|| ImportError::Mapping { path: mapping_path.to_path_buf(), message: "the csv and jsonl formats need a [columns] table naming the question, option and answer columns".into() })?;
+    let columns = mapping.columns.clone().ok_or_else(|| ImportError::Mapping {
+        path: mapping_path.to_path_buf(),
+        message: "the csv and jsonl formats need a [columns] table naming the question, option and answer columns".into(),
+    })?;
     let mut items = Vec::new();
     for path in files {
         let rows: Vec<(usize, BTreeMap<String, String>)> = if jsonl {
             jsonl_values(path, notes)?
                 .into_iter()
                 .map(|(row, value)| {
-                    let map = value.as_object().map(|object| object.iter().map(|(key, value)| (key.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_string))).collect()).unwrap_or_default();
+                    let map = value
+                        .as_object()
+                        .map(|object| {
+                            object.iter().map(|(key, value)| (key.clone(), value.as_str().map_or_else(|| value.to_string(), str::to_string))).collect()
+                        })
+                        .unwrap_or_default();
                     (row, map)
                 })
                 .collect()
@@ -425,7 +493,13 @@ fn generic(mapping: &Mapping, mapping_path: &Path, files: &[PathBuf], lang: Lang
         for (row_no, row) in rows {
             let row_error = |message: String| ImportError::Row { path: path.clone(), row: row_no, message };
             let question = row.get(&columns.question).ok_or_else(|| row_error(format!("no {:?} column", columns.question)))?;
-            let options: Vec<String> = columns.options.iter().filter_map(|name| row.get(name)).filter(|value| !value.trim().is_empty()).map(|value| value.trim().to_string()).collect();
+            let options: Vec<String> = columns
+                .options
+                .iter()
+                .filter_map(|name| row.get(name))
+                .filter(|value| !value.trim().is_empty())
+                .map(|value| value.trim().to_string())
+                .collect();
             let answer = if options.is_empty() {
                 Vec::new()
             } else {
@@ -436,7 +510,16 @@ fn generic(mapping: &Mapping, mapping_path: &Path, files: &[PathBuf], lang: Lang
             let category = columns.category.as_ref().and_then(|name| row.get(name)).cloned().unwrap_or_default();
             let original = columns.id.as_ref().and_then(|name| row.get(name)).cloned().unwrap_or_else(|| row_no.to_string());
             let reference = columns.reference.as_ref().and_then(|name| row.get(name)).cloned();
-            items.push(new_item(mapping, format!("{}-{}", slug(&mapping.dataset), slug(&original)), &category, lang, question.trim().to_string(), options, answer, reference));
+            items.push(new_item(
+                mapping,
+                format!("{}-{}", slug(&mapping.dataset), slug(&original)),
+                &category,
+                lang,
+                question.trim().to_string(),
+                options,
+                answer,
+                reference,
+            ));
         }
     }
     Ok(items)
@@ -445,19 +528,33 @@ fn generic(mapping: &Mapping, mapping_path: &Path, files: &[PathBuf], lang: Lang
 /// Load a mapping file, or the shipped default for the format.
 pub fn load_mapping(path: &Path) -> Result<Mapping, ImportError> {
     let text = std::fs::read_to_string(path).map_err(|source| ImportError::Read { path: path.to_path_buf(), source })?;
-    let mapping: Mapping = toml::from_str(&text).map_err(|error| ImportError::Mapping { path: path.to_path_buf(), message: error.to_string().lines().collect::<Vec<_>>().join(" ") })?;
+    let mapping: Mapping = toml::from_str(&text)
+        .map_err(|error| ImportError::Mapping { path: path.to_path_buf(), message: error.to_string().lines().collect::<Vec<_>>().join(" ") })?;
     for (category, code) in &mapping.categories {
         if code != UNMAPPED && taxonomy::dimension(code).is_none() {
-            return Err(ImportError::Mapping { path: path.to_path_buf(), message: format!("category {category:?} maps to {code:?}, which is not a dimension code (E01–E11, S01–S09) or \"unmapped\"") });
+            return Err(ImportError::Mapping {
+                path: path.to_path_buf(),
+                message: format!("category {category:?} maps to {code:?}, which is not a dimension code (E01–E11, S01–S09) or \"unmapped\""),
+            });
         }
     }
     if mapping.default != UNMAPPED && taxonomy::dimension(&mapping.default).is_none() {
-        return Err(ImportError::Mapping { path: path.to_path_buf(), message: format!("default {:?} is not a dimension code or \"unmapped\"", mapping.default) });
+        return Err(ImportError::Mapping {
+            path: path.to_path_buf(),
+            message: format!("default {:?} is not a dimension code or \"unmapped\"", mapping.default),
+        });
     }
     Ok(mapping)
 }
 
-pub fn import(format: ImportFormat, source: &Path, answers: Option<&Path>, mapping: &Mapping, mapping_path: &Path, lang: Lang) -> Result<Imported, ImportError> {
+pub fn import(
+    format: ImportFormat,
+    source: &Path,
+    answers: Option<&Path>,
+    mapping: &Mapping,
+    mapping_path: &Path,
+    lang: Lang,
+) -> Result<Imported, ImportError> {
     if !source.exists() {
         return Err(ImportError::Read { path: source.to_path_buf(), source: std::io::Error::new(std::io::ErrorKind::NotFound, "no such file or directory") });
     }
@@ -472,7 +569,8 @@ pub fn import(format: ImportFormat, source: &Path, answers: Option<&Path>, mappi
             let mut files = Vec::new();
             if source.is_dir() {
                 // The dataset keeps one folder per generator model.
-                for entry in std::fs::read_dir(source).map_err(|error| ImportError::Read { path: source.to_path_buf(), source: error })?.filter_map(Result::ok) {
+                for entry in std::fs::read_dir(source).map_err(|error| ImportError::Read { path: source.to_path_buf(), source: error })?.filter_map(Result::ok)
+                {
                     if entry.path().is_dir() {
                         files.extend(files_in(&entry.path(), "csv")?);
                     }
