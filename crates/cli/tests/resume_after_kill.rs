@@ -130,7 +130,7 @@ fn ctrl_c_stops_cleanly_keeps_everything_and_resumes() {
     let partial = results(&out);
     assert_eq!(partial["complete"], false);
     let kept = journal_lines(&out).len();
-    assert!(kept >= 20 && kept < 108, "{kept}");
+    assert!((20..108).contains(&kept), "{kept}");
 
     let output = medaudit(&["eval", "--resume", out.to_str().unwrap(), "--quiet"], &temp.path().join("cache"));
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));

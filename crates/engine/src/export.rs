@@ -177,7 +177,7 @@ pub fn dpo_candidates<'a>(items: &'a [Item], records: &'a [JournalRecord], allow
         .iter()
         .filter(|record| !record.correct && record.response.as_deref().is_some_and(|text| !text.trim().is_empty()))
         .filter_map(|record| by_id.get(record.item_id.as_str()).map(|item| (*item, record)))
-        .filter(|(item, _)| item.split == Split::Train || (allow_test && item.split != Split::Train))
+        .filter(|(item, _)| allow_test || item.split == Split::Train)
         .collect()
 }
 
