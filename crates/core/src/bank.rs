@@ -358,7 +358,7 @@ mod tests {
         check((r#""options":["甲","乙","丙","丁"]"#, r#""options":["甲","乙","丙"]"#), "zh.options: 3 options; authored items need 4–5");
         check((r#""options":["a","b","c","d"]"#, r#""options":["a","b","c","d","e"]"#), "en.options: zh has 4 options but en has 5");
         check((r#""stem":"Q""#, r#""stem":"  ""#), "en.stem: empty text");
-        check((r#""kind":"single""#, r#""kind":"open""#), "kind: unknown kind");
+        check((r#""kind":"single""#, r#""kind":"essay""#), "kind: unknown kind");
         check((r#""severity":"high""#, r#""severity":"dire""#), "severity: unknown severity");
         check((r#""difficulty":2"#, r#""difficulty":7"#), "difficulty: must be 1, 2 or 3");
         check((r#""kind":"single""#, r#""kind":"multi""#), "a multi item needs two or more indices");
