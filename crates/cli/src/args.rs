@@ -30,6 +30,8 @@ pub enum Command {
     Extract(ExtractArgs),
     /// Judge a run against a release-gate policy: PASS (exit 0) or FAIL (exit 1) with every reason.
     Gate(GateArgs),
+    /// Redact personal data (resident ID, mobile, e-mail, bank card, policy patterns) from stdin to stdout.
+    Redact(RedactArgs),
     /// Training data for fine-tuning, with a guard against test-split leakage.
     #[command(subcommand)]
     Export(ExportCommand),
@@ -98,8 +100,18 @@ pub struct ExportDpoArgs {
     /// Allow pairs from test-split items.
     #[arg(long)]
     pub allow_test: bool,
+    /// Policy file whose [data] patterns are redacted too (built-in identifiers always are).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
     #[arg(long)]
     pub out: PathBuf,
+}
+
+#[derive(Args, Debug)]
+pub struct RedactArgs {
+    /// Policy file whose [data] patterns are redacted too (built-in identifiers always are).
+    #[arg(long)]
+    pub policy: Option<PathBuf>,
 }
 
 #[derive(Subcommand, Debug)]

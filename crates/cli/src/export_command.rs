@@ -149,13 +149,18 @@ fn dpo(args: ExportDpoArgs) -> anyhow::Result<u8> {
     // Re-render each prompt exactly as the run sent it, found by task key.
     let model_hash = candidates.first().map(|(_, record)| record.model_hash.clone()).unwrap_or_default();
     let format = format_of(args.format);
+    // Model replies are transcripts: personal data goes before anything is written.
+    let redactor = crate::report_command::redactor(args.policy.as_deref())?;
+    let mut n_redacted = 0;
     let mut pairs = Vec::new();
     for (item, record) in &candidates {
         let index = items.iter().position(|candidate| candidate.id == item.id).unwrap_or(0);
         let tasks = plan_item(index, item, &exemplars, &settings, &model_hash)?;
         let Some(task) = tasks.iter().find(|task| task.task_key == record.task_key) else { continue };
         let chosen = target_text(item, record.lang, &record.key);
-        pairs.push(dpo_record(&task.prompt.messages, &chosen, record.response.as_deref().unwrap_or_default(), format));
+        let (rejected, counts) = redactor.redact(record.response.as_deref().unwrap_or_default());
+        n_redacted += counts.total();
+        pairs.push(dpo_record(&task.prompt.messages, &chosen, &rejected, format));
     }
     if pairs.is_empty() {
         bail!("the prompts of {} could not be rebuilt (was the run made by another medaudit version?)", args.run_dir.display());
@@ -170,6 +175,9 @@ fn dpo(args: ExportDpoArgs) -> anyhow::Result<u8> {
     );
     if wrong_on_test > 0 && !args.allow_test {
         eprintln!("leakage guard: skipped {wrong_on_test} wrong answers on non-train items");
+    }
+    if n_redacted > 0 {
+        eprintln!("redacted {n_redacted} personal-data item(s) from model replies");
     }
     Ok(0)
 }

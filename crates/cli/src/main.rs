@@ -36,6 +36,7 @@ fn main() -> ExitCode {
         args::Command::Extract(extract) => report_command::extract(extract),
         args::Command::Export(export) => export_command::run(export),
         args::Command::Gate(gate) => report_command::gate(gate),
+        args::Command::Redact(redact) => report_command::redact(redact),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -78,14 +78,47 @@ pub fn extract(args: ExtractArgs) -> anyhow::Result<u8> {
     Ok(if extraction.letters.is_some() { 0 } else { 1 })
 }
 
-pub fn gate(args: GateArgs) -> anyhow::Result<u8> {
-    let text = std::fs::read_to_string(&args.policy).with_context(|| format!("cannot read policy {}", args.policy.display()))?;
+/// Read and check a policy file.
+pub fn load_policy(path: &Path) -> anyhow::Result<medaudit_core::gate::Policy> {
+    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read policy {}", path.display()))?;
     let policy: medaudit_core::gate::Policy =
-        toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", args.policy.display(), error.to_string().lines().collect::<Vec<_>>().join(" ")))?;
+        toml::from_str(&text).map_err(|error| anyhow::anyhow!("{}: {}", path.display(), error.to_string().lines().collect::<Vec<_>>().join(" ")))?;
     let problems = medaudit_core::gate::check_policy(&policy);
     if !problems.is_empty() {
-        anyhow::bail!("{}: {}", args.policy.display(), problems.join("; "));
+        anyhow::bail!("{}: {}", path.display(), problems.join("; "));
     }
+    Ok(policy)
+}
+
+/// The redactor for a policy's [data] rules (built-in identifiers only without a policy).
+pub fn redactor(policy: Option<&Path>) -> anyhow::Result<medaudit_core::redact::Redactor> {
+    let patterns = match policy {
+        Some(path) => load_policy(path)?.data.patterns,
+        None => Vec::new(),
+    };
+    Ok(medaudit_core::redact::Redactor::new(&medaudit_core::redact::RedactionRules { patterns })?)
+}
+
+pub fn redact(args: crate::args::RedactArgs) -> anyhow::Result<u8> {
+    let redactor = redactor(args.policy.as_deref())?;
+    let mut text = String::new();
+    std::io::stdin().read_to_string(&mut text).context("cannot read stdin")?;
+    let (redacted, counts) = redactor.redact(&text);
+    print!("{redacted}");
+    eprintln!(
+        "redacted {} item(s): {} resident ID, {} mobile, {} e-mail, {} bank card, {} policy pattern",
+        counts.total(),
+        counts.resident_id,
+        counts.mobile,
+        counts.email,
+        counts.bank_card,
+        counts.custom
+    );
+    Ok(0)
+}
+
+pub fn gate(args: GateArgs) -> anyhow::Result<u8> {
+    let policy = load_policy(&args.policy)?;
     let (settings, records, results) = load_results(&args.run_dir)?;
     let comparison = match &args.baseline {
         Some(baseline) => {

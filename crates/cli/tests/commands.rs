@@ -181,3 +181,21 @@ fn gate_passes_and_fails_with_reasons_and_exit_codes() {
     assert_eq!(output.status.code(), Some(2));
     assert!(stderr(&output).contains("min_lower_bound must be between 0 and 1") && stderr(&output).contains("E99"), "{}", stderr(&output));
 }
+
+#[test]
+fn redact_uses_builtin_identifiers_and_policy_patterns() {
+    use std::io::Write;
+    let policy = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../governance/policy.toml");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_medaudit"))
+        .args(["redact", "--policy", policy.to_str().unwrap()])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all("患者11010519491231002X，手机13812345678，住院号：12345678，血钾5.8 mmol/L\n".as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "患者[身份证号]，手机[手机号]，[病历号]，血钾5.8 mmol/L\n");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("redacted 3 item(s)"));
+}

@@ -72,6 +72,18 @@ pub struct Policy {
     pub gate: GateRules,
     #[serde(default)]
     pub signoff: SignOff,
+    #[serde(default)]
+    pub data: DataRules,
+}
+
+/// Data-ethics rules: personal data redacted from every transcript before it is stored or
+/// exported (built-in identifiers plus these patterns), and how long transcripts are kept.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DataRules {
+    #[serde(default)]
+    pub patterns: Vec<crate::redact::CustomPattern>,
+    pub retention_days: Option<u32>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -248,6 +260,7 @@ mod tests {
                 noninferiority: noninferiority.then_some(NonInferiority { margin: 0.02, per_dimension: false }),
             },
             signoff: SignOff::default(),
+            data: DataRules::default(),
         }
     }
 

@@ -12,6 +12,7 @@ pub mod item;
 pub mod lint;
 pub mod minhash;
 pub mod prompt;
+pub mod redact;
 pub mod rng;
 pub mod score;
 pub mod splits;
