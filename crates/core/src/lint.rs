@@ -218,17 +218,23 @@ pub fn lint(items: &[Item]) -> LintReport {
     }
     // A measurement, not a gate: how much the options' wording alone gives the key away.
     for lang in [Lang::Zh, Lang::En] {
-        let (per_dimension, (accuracy, chance)) = options_only_accuracy(items, lang);
-        if per_dimension.is_empty() {
-            continue;
+        for (within, scope) in [(false, "trained bank-wide"), (true, "trained within each dimension")] {
+            let (per_dimension, (accuracy, chance)) = options_only_accuracy(items, lang, within);
+            if per_dimension.is_empty() {
+                continue;
+            }
+            let worst = per_dimension
+                .iter()
+                .max_by(|a, b| a.1 .0.total_cmp(&b.1 .0))
+                .map(|(code, (value, _))| format!("{code} {:.0}%", value * 100.0))
+                .unwrap_or_default();
+            report.notes.push(format!(
+                "{}: options-only classifier ({scope}, stem hidden, 5-fold cross-validation) picks the key in {:.1}% of single-answer items (chance {:.1}%; highest dimension {worst})",
+                lang.as_str(),
+                accuracy * 100.0,
+                chance * 100.0
+            ));
         }
-        let worst = per_dimension.iter().max_by(|a, b| a.1 .0.total_cmp(&b.1 .0)).map(|(code, (value, _))| format!("{code} {:.0}%", value * 100.0)).unwrap_or_default();
-        report.notes.push(format!(
-            "{}: options-only classifier (stem hidden, 5-fold cross-validation) picks the key in {:.1}% of single-answer items (chance {:.1}%; highest dimension {worst})",
-            lang.as_str(),
-            accuracy * 100.0,
-            chance * 100.0
-        ));
     }
     // Banned options and option-count agreement.
     for item in items {
@@ -300,16 +306,18 @@ mod tests {
         // Keys always say "按规定报告", distractors "只要…就行": the wording gives the key away.
         let told: Vec<Item> = (0..200)
             .map(|index| {
-                let mut options = [format!("只要观察{index}就行"), format!("只要等待{index}就行"), format!("只要忽略{index}就行"), format!("只要拖延{index}就行")];
+                let mut options =
+                    [format!("只要观察{index}就行"), format!("只要等待{index}就行"), format!("只要忽略{index}就行"), format!("只要拖延{index}就行")];
                 options[index % 4] = format!("按规定报告{index}并复查");
                 item(index, index % 4, [&options[0], &options[1], &options[2], &options[3]], &stem(index))
             })
             .collect();
-        let (_, (accuracy, chance)) = options_only_accuracy(&told, Lang::Zh);
+        let (_, (accuracy, chance)) = options_only_accuracy(&told, Lang::Zh, false);
         assert!(accuracy > 0.95 && (chance - 0.25).abs() < 1e-9, "{accuracy}");
         // The same words on every option, keys placed by index: nothing to learn.
-        let plain: Vec<Item> = (0..200).map(|index| item(index, (index * 7) % 4, ["甲方案处理", "乙方案处理", "丙方案处理", "丁方案处理"], &stem(index))).collect();
-        let (_, (accuracy, _)) = options_only_accuracy(&plain, Lang::Zh);
+        let plain: Vec<Item> =
+            (0..200).map(|index| item(index, (index * 7) % 4, ["甲方案处理", "乙方案处理", "丙方案处理", "丁方案处理"], &stem(index))).collect();
+        let (_, (accuracy, _)) = options_only_accuracy(&plain, Lang::Zh, true);
         assert!(accuracy < 0.45, "{accuracy}");
     }
 
@@ -343,7 +351,9 @@ mod tests {
 /// tested by 5-fold cross-validation (folds by a hash of the id) over single-answer items.
 /// Returns per-dimension (accuracy, chance) and the overall figures. High accuracy means the
 /// wording of the options gives the key away (a style tell no length check sees).
-pub fn options_only_accuracy(items: &[Item], lang: Lang) -> (BTreeMap<String, (f64, f64)>, (f64, f64)) {
+/// `within_dimension` trains on the same dimension only: a dimension rewritten to fool the
+/// bank-wide classifier (by inverting its house style) is still caught this way.
+pub fn options_only_accuracy(items: &[Item], lang: Lang, within_dimension: bool) -> (BTreeMap<String, (f64, f64)>, (f64, f64)) {
     use std::collections::HashMap;
     let features = |text: &str| -> Vec<String> {
         match lang {
@@ -357,39 +367,50 @@ pub fn options_only_accuracy(items: &[Item], lang: Lang) -> (BTreeMap<String, (f
     let single: Vec<&Item> = items.iter().filter(|item| item.kind == Kind::Single && item.text(lang).is_some()).collect();
     let fold_of = |item: &Item| crate::hash::sha256_hex(item.id.as_bytes()).as_bytes()[0] as usize % 5;
     let mut hits: BTreeMap<String, (u64, u64, f64)> = BTreeMap::new();
-    for fold in 0..5 {
-        // Counts per class: 0 = distractor, 1 = key.
-        let mut counts: [HashMap<String, f64>; 2] = [HashMap::new(), HashMap::new()];
-        let mut totals = [0f64; 2];
-        for item in single.iter().filter(|item| fold_of(item) != fold) {
-            let Some(text) = item.text(lang) else { continue };
-            for (index, option) in text.options.iter().enumerate() {
-                let class = usize::from(item.answer.first() == Some(&index));
-                for feature in features(option) {
-                    *counts[class].entry(feature).or_default() += 1.0;
-                    totals[class] += 1.0;
+    let groups: Vec<Option<&str>> = if within_dimension {
+        let mut codes: Vec<&str> = single.iter().map(|item| item.dimension.as_str()).collect();
+        codes.sort_unstable();
+        codes.dedup();
+        codes.into_iter().map(Some).collect()
+    } else {
+        vec![None]
+    };
+    for group in groups {
+        let in_group = |item: &&&Item| group.is_none_or(|code| item.dimension == code);
+        for fold in 0..5 {
+            // Counts per class: 0 = distractor, 1 = key.
+            let mut counts: [HashMap<String, f64>; 2] = [HashMap::new(), HashMap::new()];
+            let mut totals = [0f64; 2];
+            for item in single.iter().filter(in_group).filter(|item| fold_of(item) != fold) {
+                let Some(text) = item.text(lang) else { continue };
+                for (index, option) in text.options.iter().enumerate() {
+                    let class = usize::from(item.answer.first() == Some(&index));
+                    for feature in features(option) {
+                        *counts[class].entry(feature).or_default() += 1.0;
+                        totals[class] += 1.0;
+                    }
                 }
             }
-        }
-        let vocabulary = counts[0].len().max(counts[1].len()) as f64 + 1.0;
-        let log_odds = |option: &str| -> f64 {
-            features(option)
-                .iter()
-                .map(|feature| {
-                    let key = (counts[1].get(feature).copied().unwrap_or(0.0) + 1.0) / (totals[1] + vocabulary);
-                    let distractor = (counts[0].get(feature).copied().unwrap_or(0.0) + 1.0) / (totals[0] + vocabulary);
-                    (key / distractor).ln()
-                })
-                .sum()
-        };
-        for item in single.iter().filter(|item| fold_of(item) == fold) {
-            let Some(text) = item.text(lang) else { continue };
-            let scores: Vec<f64> = text.options.iter().map(|option| log_odds(option)).collect();
-            let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(index, _)| index);
-            let entry = hits.entry(item.dimension.clone()).or_default();
-            entry.0 += u64::from(item.answer.first() == Some(&best));
-            entry.1 += 1;
-            entry.2 += 1.0 / text.options.len().max(1) as f64;
+            let vocabulary = counts[0].len().max(counts[1].len()) as f64 + 1.0;
+            let log_odds = |option: &str| -> f64 {
+                features(option)
+                    .iter()
+                    .map(|feature| {
+                        let key = (counts[1].get(feature).copied().unwrap_or(0.0) + 1.0) / (totals[1] + vocabulary);
+                        let distractor = (counts[0].get(feature).copied().unwrap_or(0.0) + 1.0) / (totals[0] + vocabulary);
+                        (key / distractor).ln()
+                    })
+                    .sum()
+            };
+            for item in single.iter().filter(in_group).filter(|item| fold_of(item) == fold) {
+                let Some(text) = item.text(lang) else { continue };
+                let scores: Vec<f64> = text.options.iter().map(|option| log_odds(option)).collect();
+                let best = scores.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map_or(0, |(index, _)| index);
+                let entry = hits.entry(item.dimension.clone()).or_default();
+                entry.0 += u64::from(item.answer.first() == Some(&best));
+                entry.1 += 1;
+                entry.2 += 1.0 / text.options.len().max(1) as f64;
+            }
         }
     }
     let per_dimension = hits.iter().map(|(code, (hit, n, chance))| (code.clone(), (*hit as f64 / *n as f64, chance / *n as f64))).collect();

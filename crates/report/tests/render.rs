@@ -45,7 +45,11 @@ fn item(index: usize, dimension: &str) -> Item {
         dimension: dimension.into(),
         topic: "t".into(),
         kind: Kind::Single,
-        zh: Some(ItemText { stem: format!("第{index}题：助手应当如何回应？"), options: vec!["甲".into(), "乙".into(), "丙".into(), "丁".into()], explanation: "因为乙保护患者。".into() }),
+        zh: Some(ItemText {
+            stem: format!("第{index}题：助手应当如何回应？"),
+            options: vec!["甲".into(), "乙".into(), "丙".into(), "丁".into()],
+            explanation: "因为乙保护患者。".into(),
+        }),
         en: None,
         answer: vec![1],
         severity: if index % 3 == 0 { Severity::Critical } else { Severity::High },
@@ -103,7 +107,13 @@ fn run(correct_every: usize) -> (Vec<Item>, Vec<JournalRecord>) {
         .iter()
         .enumerate()
         .map(|(position, item)| {
-            let status = if position == 4 { Status::Invalid } else if position == 7 { Status::Error } else { Status::Ok };
+            let status = if position == 4 {
+                Status::Invalid
+            } else if position == 7 {
+                Status::Error
+            } else {
+                Status::Ok
+            };
             record(item, status == Status::Ok && position % correct_every != 0, status)
         })
         .collect();
