@@ -57,6 +57,12 @@ fn ordinal(n: usize) -> String {
     }
 }
 
+/// Share of items whose key is the option `pick` chooses (the longest, the shortest, …).
+fn key_share(items: &[&Item], lang: Lang, pick: fn(&[String]) -> usize) -> f64 {
+    let hits = items.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&pick(&text.options)))).count();
+    hits as f64 / items.len().max(1) as f64
+}
+
 /// Index of the shortest option (in characters); ties go to the earlier one.
 pub fn shortest_index(options: &[String]) -> usize {
     let mut best = 0;
@@ -150,9 +156,7 @@ pub fn lint(items: &[Item]) -> LintReport {
             if with_text.is_empty() {
                 continue;
             }
-            let longest =
-                with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&longest_index(&text.options)))).count();
-            let share = longest as f64 / with_text.len() as f64;
+            let share = key_share(&with_text, lang, longest_index);
             if share > MAX_LONGEST_KEY_SHARE {
                 report.failures.push(format!(
                     "{code}: the key is the longest {} option in {:.0}% of single-answer items (limit {:.0}%); lengthen distractors or shorten keys",
@@ -180,9 +184,7 @@ pub fn lint(items: &[Item]) -> LintReport {
                 }
             }
             // The mirror image: a bank whose keys are terse teaches "pick the shortest".
-            let shortest =
-                with_text.iter().filter(|item| item.text(lang).is_some_and(|text| item.answer.first() == Some(&shortest_index(&text.options)))).count();
-            let share = shortest as f64 / with_text.len() as f64;
+            let share = key_share(&with_text, lang, shortest_index);
             if share > MAX_LONGEST_KEY_SHARE {
                 report.failures.push(format!(
                     "{code}: the key is the shortest {} option in {:.0}% of single-answer items (limit {:.0}%); give some keys the detail distractors have",
